@@ -1,0 +1,142 @@
+"""Boot: settings → modules → manifest check → database → migrations → services → schema.
+
+Everything that can refuse the start happens here, before a port is opened, and
+fails with a :class:`BootError` whose message says what is wrong and what to run.
+Boot is synchronous on purpose: nothing in it needs the event loop, and the async
+engine it creates opens its first connection inside the server's own loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib.metadata import version
+
+from starlette.routing import BaseRoute
+
+from rustok_core.context import AppContext
+from rustok_core.db import Database
+from rustok_core.embedded import start_embedded_postgres
+from rustok_core.errors import BootError
+from rustok_core.interfaces import TenantDirectory, TenantResolver
+from rustok_core.migrations import MigrationRunner, MigrationStatus
+from rustok_core.registry import ModuleRegistry, ModuleRegistryError
+from rustok_core.settings import Settings, load_settings
+from rustok_server.graphql.schema import ComposedSchema, compose_schema
+from rustok_server.manifest import REBUILD_HINT, ManifestEntry, check_manifest, expected_modules
+from rustok_server.rest.mount import MountedRoute, module_routes
+
+log = logging.getLogger("rustok.boot")
+
+USE_GENERATED_MANIFEST: Sequence[ManifestEntry] = ()
+"""Sentinel: check against the manifest generated from modules.toml."""
+
+
+@dataclass
+class Platform:
+    """A booted platform: what the app, the CLI and tests work with."""
+
+    settings: Settings
+    registry: ModuleRegistry
+    ctx: AppContext
+    database_url: str
+    migrations: MigrationStatus
+    schema: ComposedSchema
+    api_routes: list[BaseRoute]
+    mounted_routes: list[MountedRoute]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return version("rustok-server")
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """The configured URL, or the embedded PostgreSQL's when none is set."""
+    if settings.database.url:
+        return settings.database.url
+    if settings.env == "production":
+        raise BootError("production needs a database: set DATABASE_URL (the embedded PostgreSQL is for development)")
+    return start_embedded_postgres(settings.database.embedded_dir, database=settings.database.embedded_database)
+
+
+def boot(
+    settings: Settings | None = None,
+    *,
+    registry: ModuleRegistry | None = None,
+    manifest: Sequence[ManifestEntry] | None = USE_GENERATED_MANIFEST,
+    database_url: str | None = None,
+    migrate: bool | None = None,
+) -> Platform:
+    """Boot the platform.
+
+    ``registry`` defaults to every installed module; ``manifest=None`` skips the
+    manifest check (tests that boot a chosen module set); ``migrate`` overrides the
+    setting (development migrates at boot, production refuses a schema that is behind).
+    """
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def lap(name: str) -> None:
+        timings[name] = round(time.perf_counter() - started, 4)
+
+    settings = settings or load_settings()
+    if registry is None:
+        try:
+            registry = ModuleRegistry.from_entry_points()
+        except ModuleRegistryError as exc:
+            raise ModuleRegistryError(f"{exc}\n{REBUILD_HINT}") from exc
+    if manifest is USE_GENERATED_MANIFEST:
+        manifest = expected_modules()
+    if manifest is not None:
+        check_manifest(registry, manifest)
+    lap("modules")
+
+    url = database_url or resolve_database_url(settings)
+    lap("database")
+
+    runner = MigrationRunner.for_registry(url, registry)
+    should_migrate = settings.auto_migrate if migrate is None else migrate
+    status = runner.upgrade() if should_migrate else runner.status()
+    if not status.up_to_date:
+        raise BootError(
+            f"the database schema is behind: {len(status.pending)} migration(s) pending "
+            f"({', '.join(status.pending[:10])}); run `rustok migrate`"
+        )
+    lap("migrations")
+
+    db = Database(
+        url,
+        pool_size=settings.database.pool_size,
+        max_overflow=settings.database.max_overflow,
+        echo=settings.database.echo,
+    )
+    ctx = AppContext(settings=settings, registry=registry, db=db)
+    for module, provided in registry.call("rustok_provide", ctx=ctx):
+        for interface, implementation in provided.items():
+            ctx.services.register(interface, implementation, provider=module.slug)
+    for required in (TenantResolver, TenantDirectory):
+        if ctx.services.find(required) is None:
+            raise BootError(
+                f"no installed module provides {required.__name__}; the 'tenant' module "
+                "(package rustok-tenant) must be installed"
+            )
+    lap("services")
+
+    schema = compose_schema(registry)
+    api_routes, mounted = module_routes(registry)
+    lap("schema")
+
+    return Platform(
+        settings=settings,
+        registry=registry,
+        ctx=ctx,
+        database_url=url,
+        migrations=status,
+        schema=schema,
+        api_routes=api_routes,
+        mounted_routes=mounted,
+        timings=timings,
+    )

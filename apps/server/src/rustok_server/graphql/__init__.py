@@ -1,0 +1,1 @@
+"""GraphQL: schema composition, guards, validation limits, the HTTP endpoint."""

@@ -1,0 +1,67 @@
+"""Collect module routes, guard them, and mount them under ``/api/v1/<slug>/``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.routing import BaseRoute, Mount
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from rustok_core.context import REQUEST_CONTEXT_KEY, RequestContext
+from rustok_core.errors import BootError, ModuleDisabled
+from rustok_core.interfaces import Authorizer
+from rustok_core.module import ModuleKind
+from rustok_core.registry import ModuleRegistry
+from rustok_core.rest import RestRoute
+
+API_PREFIX = "/api/v1"
+
+
+@dataclass(frozen=True)
+class MountedRoute:
+    module: str
+    prefix: str
+    route: RestRoute
+
+
+class RouteGuard:
+    """Answers ``MODULE_DISABLED`` for tenants without the module and checks access."""
+
+    def __init__(self, app: ASGIApp, *, module: str | None, permission: str | None) -> None:
+        self.app = app
+        self.module = module
+        self.permission = permission
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ctx: RequestContext = scope[REQUEST_CONTEXT_KEY]
+        if self.module is not None:
+            tenant = ctx.require_tenant()
+            if not tenant.module_enabled(self.module):
+                raise ModuleDisabled(self.module)
+        if self.permission is not None:
+            authorizer = ctx.app.services.find(Authorizer)
+            if authorizer is not None:
+                await authorizer.authorize(ctx, self.permission)
+        await self.app(scope, receive, send)
+
+
+def module_routes(registry: ModuleRegistry) -> tuple[list[BaseRoute], list[MountedRoute]]:
+    """Return Starlette mounts for every module's routes and a flat list for OpenAPI."""
+    mounts: list[BaseRoute] = []
+    mounted: list[MountedRoute] = []
+    for module, routes in registry.call("rustok_routes"):
+        routes = list(routes)
+        if not routes:
+            continue
+        guarded_module = module.slug if module.info.kind is ModuleKind.OPTIONAL else None
+        for route in routes:
+            if not isinstance(route, RestRoute):
+                raise BootError(
+                    f"module '{module.slug}': route {getattr(route, 'path', route)!r} is not a "
+                    "rustok_core.rest.RestRoute; declare its models and access with RestRoute"
+                )
+            route.app = RouteGuard(route.app, module=guarded_module, permission=route.spec.permission)
+        prefix = f"{API_PREFIX}/{module.slug}"
+        mounts.append(Mount(prefix, routes=routes))
+        mounted.extend(MountedRoute(module.slug, prefix, route) for route in routes)
+    return mounts, mounted

@@ -1,0 +1,267 @@
+"""Settings: ``config/<env>.yaml`` plus environment overrides, validated once.
+
+Sources, later ones winning:
+
+1. defaults in the models below;
+2. ``config/<env>.yaml`` (``env`` from ``RUSTOK_ENV``, default ``development``; the
+   directory from ``RUSTOK_CONFIG_DIR``, default ``./config``);
+3. well-known environment variables (:data:`ENV_ALIASES`, e.g. ``DATABASE_URL``,
+   ``RUSTOK_EVENT_TRANSPORT``);
+4. ``RUSTOK__<SECTION>__<KEY>`` variables for any key, values parsed as YAML scalars
+   (``RUSTOK__RUSTOK__TENANT__RESOLUTION=host``, ``RUSTOK__SERVER__PORT=8080``).
+
+An invalid value stops the start with a :class:`SettingsError` naming the key, where
+the value came from, and the allowed values. Nothing else in the code base reads
+``os.environ`` for configuration.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from rustok_core.errors import BootError
+
+Environment = Literal["development", "test", "production"]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=5150, ge=1, le=65535)
+    cors_origins: list[str] = Field(default_factory=list)
+    # Seconds uvicorn waits for open requests on shutdown.
+    graceful_timeout: float = Field(default=10.0, ge=0)
+
+
+class DatabaseSettings(_Section):
+    url: str | None = None
+    """PostgreSQL URL. Unset: the embedded PostgreSQL under ``embedded_dir``."""
+    embedded_dir: str = "var/pg"
+    embedded_database: str = "rustok"
+    pool_size: int = Field(default=10, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    echo: bool = False
+    auto_migrate: bool | None = None
+    """Apply migrations at boot. Unset: on in development and test, off in production."""
+
+
+class GraphQLSettings(_Section):
+    max_depth: int = Field(default=12, ge=1)
+    max_cost: int = Field(default=10_000, ge=1)
+    introspection: bool = True
+    explorer: bool = True
+    document_cache_size: int = Field(default=1024, ge=0)
+
+
+class CacheSettings(_Section):
+    redis_url: str | None = None
+
+
+class TenantSettings(_Section):
+    enabled: bool = True
+    """Multi-tenancy on. Off: every request is served for ``default_id``."""
+    resolution: Literal["header", "host", "subdomain", "default"] = "header"
+    header_name: str = "X-Tenant-ID"
+    default_id: str | None = None
+    """Tenant (UUID, ULID or slug) used by ``resolution: default`` and when disabled."""
+
+    @field_validator("header_name")
+    @classmethod
+    def _header_name(cls, value: str) -> str:
+        if not value or not all(c.isalnum() or c == "-" for c in value):
+            raise ValueError("must be an HTTP header name (letters, digits, '-')")
+        return value
+
+
+class SearchSettings(_Section):
+    enabled: bool = True
+    driver: Literal["postgres"] = "postgres"
+    url: str | None = None
+    api_key: SecretStr | None = None
+    index_prefix: str = "rustok"
+
+
+class FeatureSettings(_Section):
+    registration_enabled: bool = True
+    email_verification: bool = False
+    multi_tenant: bool = True
+    search_indexing: bool = True
+    oauth_enabled: bool = False
+
+
+class RateLimitSettings(_Section):
+    enabled: bool = True
+    requests_per_minute: int = Field(default=600, ge=1)
+    burst: int = Field(default=100, ge=1)
+
+
+class EventSettings(_Section):
+    transport: Literal["memory", "outbox", "stream"] = "outbox"
+
+
+class RustokSettings(_Section):
+    """The platform's own section (seed keys: tenant, search, features, rate_limit, events)."""
+
+    tenant: TenantSettings = Field(default_factory=TenantSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    features: FeatureSettings = Field(default_factory=FeatureSettings)
+    rate_limit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    events: EventSettings = Field(default_factory=EventSettings)
+
+
+class Settings(_Section):
+    env: Environment = "development"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    graphql: GraphQLSettings = Field(default_factory=GraphQLSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    rustok: RustokSettings = Field(default_factory=RustokSettings)
+
+    @property
+    def auto_migrate(self) -> bool:
+        if self.database.auto_migrate is not None:
+            return self.database.auto_migrate
+        return self.env != "production"
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """Return a copy with dotted-key overrides applied and validated again."""
+        data = self.model_dump(mode="python")
+        sources: dict[tuple[str, ...], str] = {}
+        for dotted, value in overrides.items():
+            path = tuple(dotted.split("."))
+            _set_path(data, path, value)
+            sources[path] = "override"
+        return _validate(data, sources)
+
+
+ENV_ALIASES: Mapping[str, tuple[str, ...]] = {
+    "DATABASE_URL": ("database", "url"),
+    "REDIS_URL": ("cache", "redis_url"),
+    "RUSTOK_EVENT_TRANSPORT": ("rustok", "events", "transport"),
+    "RUSTOK_LOG_LEVEL": ("log_level",),
+}
+"""Environment variables with a conventional name, mapped to their setting."""
+
+GENERIC_PREFIX = "RUSTOK__"
+
+
+class SettingsError(BootError):
+    """Settings failed validation; the message names every bad key."""
+
+
+def load_settings(
+    *,
+    env: str | None = None,
+    config_dir: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the validated settings from files and the environment."""
+    environ = os.environ if environ is None else environ
+    env_name = env or environ.get("RUSTOK_ENV") or "development"
+    directory = Path(config_dir or environ.get("RUSTOK_CONFIG_DIR") or "config")
+
+    data: dict[str, Any] = {}
+    sources: dict[tuple[str, ...], str] = {}
+
+    config_file = directory / f"{env_name}.yaml"
+    if config_file.is_file():
+        try:
+            loaded = yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise SettingsError(f"cannot parse {config_file}: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise SettingsError(f"{config_file} must contain a mapping at the top level")
+        data = loaded
+        for path in _leaf_paths(loaded):
+            sources[path] = str(config_file)
+    elif config_dir is not None or "RUSTOK_CONFIG_DIR" in environ:
+        raise SettingsError(f"settings file {config_file} does not exist")
+
+    for name, path in ENV_ALIASES.items():
+        if name in environ:
+            _set_path(data, path, environ[name])
+            sources[path] = f"environment variable {name}"
+
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(GENERIC_PREFIX):
+            continue
+        path = tuple(part.lower() for part in name[len(GENERIC_PREFIX) :].split("__") if part)
+        if not path:
+            continue
+        _set_path(data, path, _parse_scalar(raw))
+        sources[path] = f"environment variable {name}"
+
+    _set_path(data, ("env",), env_name)
+    sources.setdefault(("env",), "RUSTOK_ENV" if "RUSTOK_ENV" in environ else "default")
+    return _validate(data, sources)
+
+
+def _validate(data: dict[str, Any], sources: Mapping[tuple[str, ...], str]) -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, data, sources)) from None
+
+
+def _describe(exc: ValidationError, data: Mapping[str, Any], sources: Mapping[tuple[str, ...], str]) -> str:
+    lines = ["invalid settings:"]
+    for error in exc.errors():
+        path = tuple(str(part) for part in error["loc"])
+        key = ".".join(path)
+        origin = _origin(path, sources)
+        if error["type"] == "extra_forbidden":
+            lines.append(f"  - {key}: unknown setting (from {origin})")
+            continue
+        value = error.get("input")
+        allowed = ""
+        ctx = error.get("ctx") or {}
+        if "expected" in ctx:
+            allowed = f"; allowed values: {ctx['expected']}"
+        lines.append(f"  - {key} = {value!r} (from {origin}): {error['msg']}{allowed}")
+    return "\n".join(lines)
+
+
+def _origin(path: tuple[str, ...], sources: Mapping[tuple[str, ...], str]) -> str:
+    for length in range(len(path), 0, -1):
+        if path[:length] in sources:
+            return sources[path[:length]]
+    return "defaults"
+
+
+def _leaf_paths(tree: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = []
+    for key, value in tree.items():
+        path = (*prefix, str(key))
+        if isinstance(value, Mapping) and value:
+            paths.extend(_leaf_paths(value, path))
+        else:
+            paths.append(path)
+    return paths
+
+
+def _set_path(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    node = tree
+    for part in path[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[path[-1]] = value
+
+
+def _parse_scalar(raw: str) -> Any:
+    try:
+        return yaml.safe_load(raw) if raw.strip() else raw
+    except yaml.YAMLError:
+        return raw

@@ -1,0 +1,1 @@
+"""RusToK tenant module: tenants, per-tenant module toggles and tenant resolution."""

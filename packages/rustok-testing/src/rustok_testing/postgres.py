@@ -1,0 +1,106 @@
+"""PostgreSQL for tests: one server per session, one database per test module.
+
+The server is ``RUSTOK_TEST_DATABASE_URL`` when set (CI uses the machine's PostgreSQL)
+or an embedded PostgreSQL under ``var/test-pg``. Migrations of the installed modules
+run once into a template database named after a hash of the migration files; each
+test module then gets a fresh copy (``CREATE DATABASE ... TEMPLATE``), dropped after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from sqlalchemy.engine import make_url
+
+from rustok_core.db import normalize_url
+from rustok_core.embedded import start_embedded_postgres
+from rustok_core.migrations import MigrationRunner
+from rustok_core.registry import ModuleRegistry
+
+TEST_DATABASE_ENV = "RUSTOK_TEST_DATABASE_URL"
+TEMPLATE_LOCK_KEY = 0x5275_5374_6F4B_5450
+
+
+def server_url(var_dir: Path) -> str:
+    """Admin URL of the test PostgreSQL server (database ``postgres``)."""
+    configured = os.environ.get(TEST_DATABASE_ENV)
+    if configured:
+        return normalize_url(configured)
+    return start_embedded_postgres(var_dir / "test-pg", database="postgres")
+
+
+def with_database(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+def libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def admin_connection(url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(libpq(with_database(url, "postgres")), autocommit=True) as conn:
+        yield conn
+
+
+def migrations_fingerprint(registry: ModuleRegistry) -> str:
+    digest = hashlib.sha256()
+    for module, location in registry.call("rustok_migrations"):
+        digest.update(module.slug.encode())
+        for path in sorted(Path(str(location)).glob("*.py")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def ensure_template(url: str, registry: ModuleRegistry) -> str:
+    """Create (once) a migrated template database for ``registry``; return its name."""
+    name = f"rustok_tpl_{migrations_fingerprint(registry)}"
+    with admin_connection(url) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (TEMPLATE_LOCK_KEY,))
+        try:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            if not exists:
+                building = f"{name}_building"
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(building)))
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(building)))
+                MigrationRunner.for_registry(with_database(url, building), registry).upgrade()
+                conn.execute(
+                    sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(building), sql.Identifier(name))
+                )
+                _drop_stale_templates(conn, keep=name)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (TEMPLATE_LOCK_KEY,))
+    return name
+
+
+def _drop_stale_templates(conn: psycopg.Connection, keep: str) -> None:
+    rows = conn.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'rustok\\_tpl\\_%%' AND datname <> %s", (keep,)
+    ).fetchall()
+    for (stale,) in rows:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(stale)))
+
+
+def create_database(url: str, template: str | None = None, prefix: str = "rustok_test") -> str:
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    with admin_connection(url) as conn:
+        if template:
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+            )
+        else:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return name
+
+
+def drop_database(url: str, name: str) -> None:
+    with admin_connection(url) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))

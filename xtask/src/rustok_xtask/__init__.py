@@ -1,0 +1,1 @@
+"""Workspace tasks driven by modules.toml: generate, check, rebuild, new-module."""
