@@ -77,8 +77,10 @@ def parse_modules(raw: Mapping[str, Any], path: Path) -> ModulesFile:
     unknown = sorted(set(raw) - {"schema", "app", "modules"})
     if unknown:
         raise XtaskError(f"{name}: unknown top-level key(s): {', '.join(unknown)}")
-    if raw.get("schema") != SCHEMA_VERSION:
-        raise XtaskError(f"{name}: 'schema' must be {SCHEMA_VERSION}, got {raw.get('schema')!r}")
+    schema = raw.get("schema")
+    # type() rather than ==: TOML's `true` and `1.0` compare equal to 1 in Python.
+    if type(schema) is not int or schema != SCHEMA_VERSION:
+        raise XtaskError(f"{name}: 'schema' must be {SCHEMA_VERSION}, got {schema!r}")
     app = raw.get("app")
     if not isinstance(app, str) or not PACKAGE_RE.match(app):
         raise XtaskError(f"{name}: 'app' must name the server distribution (e.g. \"rustok-server\")")

@@ -54,10 +54,15 @@ def new_module(workspace: Workspace, slug: str, *, description: str | None = Non
     values = names(slug, description)
     if slug in workspace.modules.modules:
         raise XtaskError(f"module '{slug}' is already listed in modules.toml")
+    for other in workspace.modules.modules.values():
+        if other.package == values["package"]:
+            raise XtaskError(f"module '{other.slug}' in modules.toml already uses package {values['package']}")
     target = workspace.root / "packages" / values["package"]
     if target.exists():
         raise XtaskError(f"{workspace.relative(target)} already exists")
     docs_page = workspace.root / "docs" / "modules" / f"{slug}.md"
+    if docs_page.exists():
+        raise XtaskError(f"{workspace.relative(docs_page)} already exists")
 
     rendered: dict[Path, str] = {}
     with as_file(files("rustok_xtask").joinpath("templates", "module")) as template_root:

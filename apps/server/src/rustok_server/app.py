@@ -37,7 +37,7 @@ def create_app(platform: Platform) -> Starlette:
     ctx.state["metrics_registry"] = metrics.registry
 
     graphql = GraphQLEndpoint(platform.schema.schema, settings.graphql, metrics, debug=settings.env != "production")
-    health = Health(ctx, metrics, platform.migrations.heads)
+    health = Health(ctx, metrics, platform.migrations)
     openapi_document = orjson.dumps(build_openapi(platform.mounted_routes, settings, platform.version))
 
     async def openapi(_: Request) -> Response:

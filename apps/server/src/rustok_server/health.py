@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 
 from rustok_core.context import AppContext
 from rustok_core.health import HealthCheck, HealthStatus
+from rustok_core.migrations import MigrationStatus
 from rustok_core.rest import json_response
 from rustok_server.metrics import Metrics
 
@@ -23,10 +24,10 @@ CHECK_TIMEOUT = 2.0
 
 
 class Health:
-    def __init__(self, ctx: AppContext, metrics: Metrics, expected_heads: Iterable[str]) -> None:
+    def __init__(self, ctx: AppContext, metrics: Metrics, migrations: MigrationStatus) -> None:
         self.ctx = ctx
         self.metrics = metrics
-        self.expected_heads = frozenset(expected_heads)
+        self.migrations = migrations
 
     async def live(self, _: Request) -> Response:
         return json_response({"status": "ok"})
@@ -73,7 +74,7 @@ class Health:
                     heads = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
         except Exception as exc:  # any failure means "not ready"; the detail says which
             return HealthCheck("database", HealthStatus.DOWN, f"{type(exc).__name__}: {exc}", critical=True)
-        missing = sorted(self.expected_heads - set(heads))
+        missing = self.migrations.missing(heads)
         if missing:
             return HealthCheck(
                 "database",

@@ -53,8 +53,9 @@ def check_manifest(registry: ModuleRegistry, manifest: Sequence[ManifestEntry]) 
             continue
         entry = found
         if entry.required != (module.info.kind is ModuleKind.CORE):
+            kind = "a core" if module.info.is_core else "an optional"
             problems.append(
-                f"module '{module.slug}' is a {module.info.kind} module but modules.toml says "
+                f"module '{module.slug}' is {kind} module but modules.toml says "
                 f"required = {str(entry.required).lower()}; core modules are exactly the required ones"
             )
         declared = set(entry.depends_on)

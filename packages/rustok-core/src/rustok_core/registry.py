@@ -100,7 +100,8 @@ class ModuleRegistry:
                 raise ModuleRegistryError(f"two modules use the slug '{info.slug}'")
             try:
                 pm.register(plugin, name=info.slug)
-            except ValueError as exc:
+            except (ValueError, pluggy.PluginValidationError) as exc:
+                # PluginValidationError: a hookimpl takes arguments its hookspec lacks.
                 raise ModuleRegistryError(f"cannot register module '{info.slug}': {exc}") from exc
             loaded[info.slug] = LoadedModule(info, plugin, dist)
         try:
@@ -220,14 +221,22 @@ def _topological_order(modules: dict[str, LoadedModule]) -> list[str]:
         )
         raise ModuleRegistryError(f"missing module dependencies: {detail}")
     sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
-    # Sorted insertion keeps the order deterministic among independent modules.
-    for slug in sorted(modules):
-        sorter.add(slug, *sorted(modules[slug].info.dependencies))
+    for slug in modules:
+        sorter.add(slug, *modules[slug].info.dependencies)
     try:
-        return list(sorter.static_order())
+        sorter.prepare()
     except graphlib.CycleError as exc:
         cycle = exc.args[1]
         raise ModuleRegistryError("dependency cycle between modules: " + " -> ".join(cycle)) from None
+    # Among modules that are ready at the same time, core modules come first, then by
+    # slug, so the order is deterministic and platform modules start before the rest.
+    order: list[str] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready(), key=lambda s: (not modules[s].info.is_core, s))
+        for slug in ready:
+            order.append(slug)
+            sorter.done(slug)
+    return order
 
 
 def check_dependency_graph(dependencies: dict[str, Sequence[str]]) -> list[str]:

@@ -235,6 +235,10 @@ def _origin(path: tuple[str, ...], sources: Mapping[tuple[str, ...], str]) -> st
     for length in range(len(path), 0, -1):
         if path[:length] in sources:
             return sources[path[:length]]
+    # An unknown section is reported at its own path; its values came from below it.
+    for source_path, origin in sources.items():
+        if source_path[: len(path)] == path:
+            return origin
     return "defaults"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,8 @@ from rustok_core.registry import ModuleRegistry
 
 TEST_DATABASE_ENV = "RUSTOK_TEST_DATABASE_URL"
 TEMPLATE_LOCK_KEY = 0x5275_5374_6F4B_5450
+# Templates of other migration sets unused for this long are dropped.
+STALE_TEMPLATE_SECONDS = 6 * 3600
 
 
 def server_url(var_dir: Path) -> str:
@@ -75,7 +78,14 @@ def ensure_template(url: str, registry: ModuleRegistry) -> str:
                 conn.execute(
                     sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(building), sql.Identifier(name))
                 )
-                _drop_stale_templates(conn, keep=name)
+            # Remember when each template was last used, so stale ones can be pruned
+            # without pulling a template from under a concurrent test session.
+            conn.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS {}").format(
+                    sql.Identifier(name), sql.Literal(f"rustok test template, used {int(time.time())}")
+                )
+            )
+            _drop_stale_templates(conn, keep=name)
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (TEMPLATE_LOCK_KEY,))
     return name
@@ -83,10 +93,25 @@ def ensure_template(url: str, registry: ModuleRegistry) -> str:
 
 def _drop_stale_templates(conn: psycopg.Connection, keep: str) -> None:
     rows = conn.execute(
-        "SELECT datname FROM pg_database WHERE datname LIKE 'rustok\\_tpl\\_%%' AND datname <> %s", (keep,)
+        "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database "
+        "WHERE datname LIKE 'rustok\\_tpl\\_%%' AND datname NOT LIKE '%%\\_building' AND datname <> %s",
+        (keep,),
     ).fetchall()
-    for (stale,) in rows:
+    now = time.time()
+    for stale, comment in rows:
+        used = _last_used(comment)
+        if used is not None and now - used < STALE_TEMPLATE_SECONDS:
+            continue
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(stale)))
+
+
+def _last_used(comment: str | None) -> float | None:
+    if not comment or "used " not in comment:
+        return None
+    try:
+        return float(comment.rsplit("used ", 1)[1])
+    except ValueError:
+        return None
 
 
 def create_database(url: str, template: str | None = None, prefix: str = "rustok_test") -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from alembic import command
@@ -40,10 +40,24 @@ class MigrationStatus:
     heads: frozenset[str]
     current: frozenset[str]
     pending: tuple[str, ...]
+    ancestry: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Each known revision with everything it implies (ancestors and dependencies)."""
 
     @property
     def up_to_date(self) -> bool:
         return not self.pending
+
+    def missing(self, version_rows: Iterable[str]) -> list[str]:
+        """Known revisions not applied, given the rows of ``alembic_version``.
+
+        Alembic stores only the heads of the applied graph: a revision that another
+        branch depends on has no row of its own, so rows are expanded through
+        ``ancestry``. Rows this code does not know (a newer release migrated) are ignored.
+        """
+        applied: set[str] = set()
+        for row in version_rows:
+            applied |= self.ancestry.get(row, frozenset())
+        return sorted(set(self.ancestry) - applied)
 
 
 class MigrationRunner:
@@ -117,12 +131,12 @@ class MigrationRunner:
                 current = frozenset(MigrationContext.configure(conn).get_current_heads())
         finally:
             engine.dispose()
-        known = {r.revision for r in script.walk_revisions()}
-        applied: set[str] = set()
-        for rev in current & known:
-            applied.update(r.revision for r in script.iterate_revisions(rev, "base"))
-        pending = tuple(sorted(known - applied))
-        return MigrationStatus(heads=heads, current=current, pending=pending)
+        ancestry = {
+            r.revision: frozenset(a.revision for a in script.iterate_revisions(r.revision, "base"))
+            for r in script.walk_revisions()
+        }
+        status = MigrationStatus(heads=heads, current=current, pending=(), ancestry=ancestry)
+        return replace(status, pending=tuple(status.missing(current)))
 
     def upgrade(self, target: str = "heads") -> MigrationStatus:
         """Apply pending migrations (under an advisory lock) and return the new status."""

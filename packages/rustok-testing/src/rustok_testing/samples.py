@@ -1,0 +1,232 @@
+"""Sample modules that exercise the platform's composition machinery in tests.
+
+``alpha`` is an optional module with GraphQL fields, REST routes, a health check and
+lifecycle hooks; ``beta`` depends on ``alpha`` and extends one of alpha's types. Tests
+register them directly (``ModuleRegistry.from_plugins(sample_plugins())``) together
+with the real tenant module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ariadne import ObjectType, QueryType
+from pydantic import BaseModel
+from sqlalchemy import select
+from starlette.requests import Request
+
+from rustok_core import ModuleInfo, ModuleKind, hookimpl
+from rustok_core.context import AppContext
+from rustok_core.graphql import GraphQLContribution
+from rustok_core.health import HealthCheck, HealthStatus
+from rustok_core.rest import RestRoute
+from rustok_tenant.models import TenantModule
+from rustok_tenant.module import module as tenant_module
+
+ALPHA_SDL = """
+type AlphaNode {
+  name: String!
+  child: AlphaNode
+  items(first: Int = 10): [AlphaNode!]! @cost(complexity: 1, multipliers: ["first"])
+}
+
+extend type Query {
+  alphaEcho(text: String!): String! @public
+  alphaTree: AlphaNode @public
+  alphaFail: String @public
+  alphaSecret: String @requires(permission: "alpha:read")
+}
+
+extend type Mutation {
+  alphaPing: Boolean! @requires(permission: "alpha:write")
+}
+"""
+
+BETA_SDL = """
+extend type Query {
+  betaHello: String! @public
+}
+
+extend type AlphaNode {
+  betaNote: String
+}
+"""
+
+
+def _node(depth: int = 0) -> dict[str, Any]:
+    return {"name": f"node-{depth}", "child": None}
+
+
+alpha_query = QueryType()
+alpha_node = ObjectType("AlphaNode")
+
+
+@alpha_query.field("alphaEcho")
+def resolve_echo(_: Any, __: Any, text: str) -> str:
+    return text
+
+
+@alpha_query.field("alphaTree")
+def resolve_tree(*_: Any) -> dict[str, Any]:
+    return _node()
+
+
+@alpha_query.field("alphaFail")
+def resolve_fail(*_: Any) -> str:
+    raise RuntimeError("boom: secret detail")
+
+
+@alpha_query.field("alphaSecret")
+def resolve_secret(*_: Any) -> str:
+    return "secret"
+
+
+@alpha_node.field("child")
+def resolve_child(node: dict[str, Any], _: Any) -> dict[str, Any]:
+    depth = int(node["name"].split("-")[1]) + 1
+    return _node(depth)
+
+
+@alpha_node.field("items")
+def resolve_items(node: dict[str, Any], _: Any, first: int = 10) -> list[dict[str, Any]]:
+    return [_node(i) for i in range(min(first, 3))]
+
+
+alpha_mutation = ObjectType("Mutation")
+
+
+@alpha_mutation.field("alphaPing")
+def resolve_ping(*_: Any) -> bool:
+    return True
+
+
+beta_query = QueryType()
+beta_node = ObjectType("AlphaNode")
+
+
+@beta_query.field("betaHello")
+def resolve_beta_hello(*_: Any) -> str:
+    return "hello from beta"
+
+
+@beta_node.field("betaNote")
+def resolve_beta_note(node: dict[str, Any], _: Any) -> str:
+    return f"note on {node['name']}"
+
+
+class EchoQuery(BaseModel):
+    text: str
+
+
+class ItemInput(BaseModel):
+    name: str
+    quantity: int = 1
+
+
+class ItemOut(BaseModel):
+    name: str
+    quantity: int
+
+
+async def rest_echo(_: Request, query: EchoQuery) -> dict[str, str]:
+    return {"text": query.text}
+
+
+async def rest_create_item(_: Request, body: ItemInput) -> ItemOut:
+    return ItemOut(name=body.name, quantity=body.quantity)
+
+
+class SampleModule:
+    """A configurable module for tests; hooks return what the instance was given."""
+
+    def __init__(
+        self,
+        slug: str,
+        *,
+        kind: ModuleKind = ModuleKind.OPTIONAL,
+        dependencies: Sequence[str] = (),
+        graphql: GraphQLContribution | None = None,
+        routes: Sequence[Any] | None = None,
+        health: Callable[[AppContext], Any] | None = None,
+    ) -> None:
+        self.slug = slug
+        self.kind = kind
+        self.dependencies = tuple(dependencies)
+        self.graphql = graphql
+        self.routes = routes
+        self.health = health
+        self.enable_calls: list[Any] = []
+        self.disable_calls: list[Any] = []
+        self.fail_on_enable: Exception | None = None
+
+    @hookimpl
+    def rustok_module(self) -> ModuleInfo:
+        return ModuleInfo(
+            slug=self.slug,
+            name=self.slug.title(),
+            version="1.0.0",
+            description=f"sample module {self.slug}",
+            kind=self.kind,
+            dependencies=self.dependencies,
+        )
+
+    @hookimpl
+    def rustok_graphql(self) -> GraphQLContribution | None:
+        return self.graphql
+
+    @hookimpl
+    def rustok_routes(self) -> Sequence[Any] | None:
+        return self.routes
+
+    @hookimpl
+    def rustok_health(self, ctx: AppContext) -> Any:
+        return self.health(ctx) if self.health else None
+
+    @hookimpl
+    async def rustok_on_enable(self, ctx: AppContext, session: Any, tenant_id: Any) -> None:
+        # Work inside the toggling transaction, so that a failure must roll it back.
+        row = (await session.scalars(select(TenantModule).where(TenantModule.module_slug == self.slug))).one()
+        row.settings = {"initialized": True}
+        await session.flush()
+        self.enable_calls.append(tenant_id)
+        if self.fail_on_enable is not None:
+            raise self.fail_on_enable
+
+    @hookimpl
+    def rustok_on_disable(self, tenant_id: Any) -> None:
+        self.disable_calls.append(tenant_id)
+
+
+def make_alpha() -> SampleModule:
+    return SampleModule(
+        "alpha",
+        graphql=GraphQLContribution((ALPHA_SDL,), (alpha_query, alpha_node, alpha_mutation)),
+        routes=[
+            RestRoute("/echo", rest_echo, summary="Echo", query=EchoQuery, public=True),
+            RestRoute(
+                "/items",
+                rest_create_item,
+                methods=["POST"],
+                summary="Create an item",
+                body=ItemInput,
+                response=ItemOut,
+                status_code=201,
+                permission="alpha:write",
+            ),
+        ],
+        health=lambda ctx: HealthCheck("alpha-cache", HealthStatus.DEGRADED, "warming up"),
+    )
+
+
+def make_beta() -> SampleModule:
+    return SampleModule(
+        "beta",
+        dependencies=("alpha",),
+        graphql=GraphQLContribution((BETA_SDL,), (beta_query, beta_node)),
+    )
+
+
+def sample_plugins() -> list[object]:
+    """The tenant module plus fresh ``alpha`` and ``beta`` sample modules."""
+    return [tenant_module, make_alpha(), make_beta()]
