@@ -352,8 +352,9 @@ def test_invalid_modules_toml_is_reported_before_anything_is_written(fake):
 REPO_PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
-def test_scaffolded_package_passes_the_repository_ruff_rules(fake):
-    target, _ = scaffold(fake)
+@pytest.mark.parametrize("name", ["demo_shop", "abcdefghij_klmnopqrstu_vwxyz1234"])
+def test_scaffolded_package_passes_the_repository_ruff_rules(fake, name):
+    target, _ = scaffold(fake, name)
     ruff = [sys.executable, "-m", "ruff"]
 
     lint = subprocess.run(
