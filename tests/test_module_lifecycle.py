@@ -17,17 +17,20 @@ from rustok_testing.samples import sample_plugins
 TOGGLE = "mutation($slug: String!, $on: Boolean!) { toggleModule(slug: $slug, enabled: $on) { slug enabledForTenant } }"
 
 
-async def test_toggling_modules_switches_their_api_per_tenant(boot_platform: Any, make_tenant: Any) -> None:
+async def test_toggling_modules_switches_their_api_per_tenant(
+    boot_platform: Any, make_tenant: Any, make_user: Any
+) -> None:
     platform = boot_platform(plugins=sample_plugins())
     app = create_app(platform)
     async with app.router.lifespan_context(app), RustokClient(app) as client:
         shop = await make_tenant(platform=platform, name="Shop")
         neighbour = await make_tenant(platform=platform, name="Neighbour")
+        admin = (await make_user(shop, platform=platform)).headers
 
         data = await client.graphql_data('{ alphaEcho(text: "on") betaHello alphaTree { betaNote } }', tenant=shop)
         assert data == {"alphaEcho": "on", "betaHello": "hello from beta", "alphaTree": {"betaNote": "note on node-0"}}
 
-        off = await client.graphql_data(TOGGLE, {"slug": "beta", "on": False}, tenant=shop)
+        off = await client.graphql_data(TOGGLE, {"slug": "beta", "on": False}, headers=admin)
         assert off["toggleModule"] == {"slug": "beta", "enabledForTenant": False}
 
         hello = await client.graphql("{ betaHello }", tenant=shop)
@@ -42,30 +45,31 @@ async def test_toggling_modules_switches_their_api_per_tenant(boot_platform: Any
         assert (await client.graphql_data("{ betaHello }", tenant=neighbour)) == {"betaHello": "hello from beta"}
 
         modules = await client.graphql_data("{ enabledModules }", tenant=shop)
-        assert modules["enabledModules"] == ["tenant", "alpha"]
+        assert modules["enabledModules"] == ["rbac", "tenant", "alpha"]
 
-        refused = await client.graphql(TOGGLE, {"slug": "alpha", "on": True}, tenant=shop)
+        refused = await client.graphql(TOGGLE, {"slug": "alpha", "on": True}, headers=admin)
         assert "errors" not in refused  # already on: a no-op, not an error
 
-        await client.graphql_data(TOGGLE, {"slug": "alpha", "on": False}, tenant=shop)
-        blocked = await client.graphql(TOGGLE, {"slug": "beta", "on": True}, tenant=shop)
+        await client.graphql_data(TOGGLE, {"slug": "alpha", "on": False}, headers=admin)
+        blocked = await client.graphql(TOGGLE, {"slug": "beta", "on": True}, headers=admin)
         assert error_codes(blocked) == ["CONFLICT"]
         assert blocked["errors"][0]["extensions"]["missingDependencies"] == ["alpha"]
         rest = await client.get("/api/v1/alpha/echo", params={"text": "x"}, headers={"X-Tenant-ID": shop.slug})
         assert rest.status_code == 403
 
-        await client.graphql_data(TOGGLE, {"slug": "alpha", "on": True}, tenant=shop)
-        await client.graphql_data(TOGGLE, {"slug": "beta", "on": True}, tenant=shop)
+        await client.graphql_data(TOGGLE, {"slug": "alpha", "on": True}, headers=admin)
+        await client.graphql_data(TOGGLE, {"slug": "beta", "on": True}, headers=admin)
         data = await client.graphql_data('{ alphaEcho(text: "back") betaHello }', tenant=shop)
         assert data == {"alphaEcho": "back", "betaHello": "hello from beta"}
 
         registry_query = "{ moduleRegistry { slug kind dependencies enabledForTenant } }"
         registry = await client.graphql_data(registry_query, tenant=shop)
         assert registry["moduleRegistry"] == [
+            {"slug": "rbac", "kind": "CORE", "dependencies": [], "enabledForTenant": True},
             {"slug": "tenant", "kind": "CORE", "dependencies": [], "enabledForTenant": True},
             {"slug": "alpha", "kind": "OPTIONAL", "dependencies": [], "enabledForTenant": True},
             {"slug": "beta", "kind": "OPTIONAL", "dependencies": ["alpha"], "enabledForTenant": True},
         ]
 
-        core = await client.graphql(TOGGLE, {"slug": "tenant", "on": False}, tenant=shop)
+        core = await client.graphql(TOGGLE, {"slug": "tenant", "on": False}, headers=admin)
         assert error_codes(core) == ["CONFLICT"]

@@ -99,7 +99,7 @@ def test_scaffolded_module_appears_in_graphql_after_rebuild(
         clean_env(RUSTOK_TEST_DATABASE_URL=rustok_pg_url),
         timeout=600,
     )
-    assert "4 passed" in module_tests.stdout, output(module_tests)
+    assert "5 passed" in module_tests.stdout, output(module_tests)
 
     server_env = clean_env(DATABASE_URL=server_database)
     command = [UV, "run", "rustok", "serve"]

@@ -35,7 +35,8 @@ async def test_development_migrates_at_boot_and_reports_timings(empty_database: 
     platform = boot(dev, registry=registry, manifest=None, database_url=empty_database)
     try:
         assert platform.migrations.up_to_date
-        assert "tenant_001" in platform.migrations.current
+        assert "tenant_002" in platform.migrations.current
+        assert platform.migrations.missing(platform.migrations.current) == []
         assert list(platform.timings) == ["modules", "database", "migrations", "services", "schema"]
         # A second production boot on the migrated database is accepted.
         prod = settings_for_tests(env="production")

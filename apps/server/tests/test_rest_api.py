@@ -12,9 +12,8 @@ from rustok_core.errors import BootError
 from rustok_core.interfaces import TenantDirectory
 from rustok_server.app import create_app
 from rustok_server.boot import Platform
-from rustok_tenant.module import module as tenant_module
 from rustok_testing.client import RustokClient
-from rustok_testing.samples import SampleModule, sample_plugins
+from rustok_testing.samples import SampleModule, core_plugins, sample_plugins
 
 PROBLEM = "application/problem+json"
 
@@ -39,9 +38,12 @@ async def test_module_routes_are_mounted_under_their_slug(sample: Any, tenant: A
     assert response.json() == {"text": "hey"}
 
 
-async def test_request_bodies_are_validated_with_field_paths(sample: Any, tenant: Any) -> None:
-    _, client = sample
-    headers = {"X-Tenant-ID": tenant.slug}
+async def test_request_bodies_are_validated_with_field_paths(sample: Any, tenant: Any, make_user: Any) -> None:
+    platform, client = sample
+    anonymous = await client.post("/api/v1/alpha/items", json={"name": "bolt"}, headers={"X-Tenant-ID": tenant.slug})
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"].startswith("Bearer")
+    headers = (await make_user(tenant, platform=platform)).headers
     created = await client.post("/api/v1/alpha/items", json={"name": "bolt", "quantity": 3}, headers=headers)
     assert created.status_code == 201
     assert created.json() == {"name": "bolt", "quantity": 3}
@@ -87,9 +89,9 @@ async def test_core_module_routes_work_without_toggles(sample: Any, tenant: Any)
     assert "alpha" in body["enabledModules"]
 
 
-async def test_toggling_a_module_over_rest(sample: Any, tenant: Any) -> None:
-    _, client = sample
-    headers = {"X-Tenant-ID": tenant.slug}
+async def test_toggling_a_module_over_rest(sample: Any, tenant: Any, make_user: Any) -> None:
+    platform, client = sample
+    headers = (await make_user(tenant, platform=platform)).headers
     refused = await client.put("/api/v1/tenant/modules/alpha", json={"enabled": False}, headers=headers)
     assert refused.status_code == 409
     assert refused.json()["enabledDependents"] == ["beta"]
@@ -136,4 +138,4 @@ async def test_routes_must_declare_models_and_access(boot_platform: Any) -> None
 
     rogue = SampleModule("rogue", routes=[Route("/plain", plain)])
     with pytest.raises(BootError, match=r"module 'rogue': route '/plain' is not a rustok_core\.rest\.RestRoute"):
-        boot_platform(plugins=[tenant_module, rogue])
+        boot_platform(plugins=[*core_plugins(), rogue])

@@ -3,5 +3,6 @@
 from rustok_server.manifest import ManifestEntry
 
 MODULES: tuple[ManifestEntry, ...] = (
+    ManifestEntry(slug="rbac", package="rustok-rbac", required=True, depends_on=()),
     ManifestEntry(slug="tenant", package="rustok-tenant", required=True, depends_on=()),
 )

@@ -61,15 +61,26 @@ def create_app(platform: Platform) -> Starlette:
                 expose_headers=["X-Request-ID"],
             )
         )
-    middleware.append(Middleware(RustokMiddleware, ctx=ctx, metrics=metrics, resolver=ctx.services.get(TenantResolver)))
+    middleware.append(
+        Middleware(
+            RustokMiddleware,
+            ctx=ctx,
+            metrics=metrics,
+            resolver=ctx.services.get(TenantResolver),
+            authenticator=platform.authenticator,
+            limiter=platform.runtime.limiter,
+        )
+    )
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        await platform.runtime.start()
         await platform.registry.call_async("rustok_startup", ctx=ctx)
         try:
             yield
         finally:
             await platform.registry.call_async("rustok_shutdown", ctx=ctx, reverse=True)
+            await platform.runtime.stop()
             await ctx.db.dispose()
 
     app = Starlette(

@@ -13,6 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib.metadata import version
+from pathlib import Path
 
 from starlette.routing import BaseRoute
 
@@ -20,13 +21,19 @@ from rustok_core.context import AppContext
 from rustok_core.db import Database
 from rustok_core.embedded import start_embedded_postgres
 from rustok_core.errors import BootError
-from rustok_core.interfaces import TenantDirectory, TenantResolver
+from rustok_core.interfaces import Authorizer, RoleAssigner, TenantDirectory, TenantResolver
+from rustok_core.mail import mailer_from_settings
 from rustok_core.migrations import MigrationRunner, MigrationStatus
+from rustok_core.permissions import PermissionCatalog
 from rustok_core.registry import ModuleRegistry, ModuleRegistryError
 from rustok_core.settings import Settings, load_settings
-from rustok_server.graphql.schema import ComposedSchema, compose_schema
+from rustok_server.auth.authenticate import Authenticator
+from rustok_server.auth.permissions import SERVER_PERMISSIONS
+from rustok_server.auth.setup import install_auth
+from rustok_server.graphql.schema import SERVER, ComposedSchema, compose_schema
 from rustok_server.manifest import REBUILD_HINT, ManifestEntry, check_manifest, expected_modules
 from rustok_server.rest.mount import MountedRoute, module_routes
+from rustok_server.runtime import Runtime, build_runtime
 
 log = logging.getLogger("rustok.boot")
 
@@ -46,6 +53,8 @@ class Platform:
     schema: ComposedSchema
     api_routes: list[BaseRoute]
     mounted_routes: list[MountedRoute]
+    runtime: Runtime
+    authenticator: Authenticator
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -97,7 +106,7 @@ def boot(
     url = database_url or resolve_database_url(settings)
     lap("database")
 
-    runner = MigrationRunner.for_registry(url, registry)
+    runner = MigrationRunner(url, migration_locations(registry))
     should_migrate = settings.auto_migrate if migrate is None else migrate
     status = runner.upgrade() if should_migrate else runner.status()
     if not status.up_to_date:
@@ -113,20 +122,30 @@ def boot(
         max_overflow=settings.database.max_overflow,
         echo=settings.database.echo,
     )
-    ctx = AppContext(settings=settings, registry=registry, db=db)
+    runtime = build_runtime(settings)
+    ctx = AppContext(
+        settings=settings,
+        registry=registry,
+        db=db,
+        cache=runtime.cache,
+        bus=runtime.bus,
+        mailer=mailer_from_settings(settings.mail),
+        permissions=permission_catalog(registry),
+    )
     for module, provided in registry.call("rustok_provide", ctx=ctx):
         for interface, implementation in provided.items():
             ctx.services.register(interface, implementation, provider=module.slug)
-    for required in (TenantResolver, TenantDirectory):
+    for required, package in REQUIRED_SERVICES:
         if ctx.services.find(required) is None:
             raise BootError(
-                f"no installed module provides {required.__name__}; the 'tenant' module "
-                "(package rustok-tenant) must be installed"
+                f"no installed module provides {required.__name__}; install {package} "
+                "(it is a core module: list it in modules.toml with required = true)"
             )
+    authenticator = install_auth(ctx)
     lap("services")
 
-    schema = compose_schema(registry)
-    api_routes, mounted = module_routes(registry)
+    schema = compose_schema(registry, ctx.permissions)
+    api_routes, mounted = module_routes(registry, ctx.permissions)
     lap("schema")
 
     return Platform(
@@ -138,5 +157,37 @@ def boot(
         schema=schema,
         api_routes=api_routes,
         mounted_routes=mounted,
+        runtime=runtime,
+        authenticator=authenticator,
         timings=timings,
     )
+
+
+REQUIRED_SERVICES = (
+    (TenantResolver, "rustok-tenant"),
+    (TenantDirectory, "rustok-tenant"),
+    (Authorizer, "rustok-rbac"),
+    (RoleAssigner, "rustok-rbac"),
+)
+SERVER_MIGRATIONS = Path(__file__).parent / "auth" / "migrations" / "versions"
+
+
+def migration_locations(registry: ModuleRegistry) -> dict[str, Path]:
+    """Alembic version directories: every module's plus the server's own branch."""
+    locations = {m.slug: Path(str(p)) for m, p in registry.call("rustok_migrations")}
+    locations[SERVER] = SERVER_MIGRATIONS
+    return locations
+
+
+def permission_catalog(registry: ModuleRegistry) -> PermissionCatalog:
+    """Permissions declared by the server and every module; duplicates are boot errors."""
+    catalog = PermissionCatalog()
+    try:
+        for permission in SERVER_PERMISSIONS:
+            catalog.add(SERVER, permission)
+        for module, permissions in registry.call("rustok_permissions"):
+            for permission in permissions:
+                catalog.add(module.slug, permission)
+    except ValueError as exc:
+        raise BootError(str(exc)) from exc
+    return catalog

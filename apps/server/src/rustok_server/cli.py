@@ -318,6 +318,40 @@ def _set_active(state: CliState, key: str, active: bool) -> None:
     _run(state, work)
 
 
+# --- users ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def user() -> None:
+    """Manage user accounts."""
+
+
+@user.command("create-admin")
+@click.option("--tenant", "tenant_key", required=True, help="Tenant slug or id.")
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="At least 8 characters (prompting is safer: use --password -).")
+@click.option("--name", "display_name", default=None, help="Display name (default: the email's local part).")
+@click.option("--super-admin", is_flag=True, help="Platform-wide super admin instead of tenant admin.")
+@click.pass_obj
+def user_create_admin(
+    state: CliState, tenant_key: str, email: str, password: str, display_name: str | None, super_admin: bool
+) -> None:
+    """Create a verified user with the admin (or super_admin) role in a tenant."""
+    if password == "-":
+        password = click.prompt("password", hide_input=True, confirmation_prompt=True)
+
+    async def work(platform: Any) -> None:
+        tenant = await platform.ctx.services.get(TenantDirectory).get(tenant_key)
+        auth = platform.ctx.state["auth.service"]
+        role = "super_admin" if super_admin else "admin"
+        created = await auth.create_user(
+            tenant.id, email=email, password=password, display_name=display_name, verified=True, role=role
+        )
+        click.echo(f"created {role} {created.email} ({created.id}) in tenant '{tenant.slug}'")
+
+    _run(state, work)
+
+
 def _table(rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:

@@ -65,6 +65,9 @@ class Health:
         return json_response({"status": str(_worst(HealthStatus(m["status"]) for m in out)), "modules": out})
 
     async def metrics_endpoint(self, _: Request) -> Response:
+        for lookup in self.ctx.state.get("cache_lookups", ()):
+            for result, count in (await lookup.stats()).items():
+                self.metrics.cache_lookups.labels(lookup.name, result).set(count)
         return Response(self.metrics.render(), media_type=self.metrics.content_type)
 
     async def _database_check(self) -> HealthCheck:

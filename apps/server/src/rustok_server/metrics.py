@@ -47,6 +47,17 @@ class Metrics:
             ["kind"],
             registry=self.registry,
         )
+        self.rate_limited = Counter(
+            "rustok_rate_limited_requests",
+            "Requests refused by the rate limiter",
+            registry=self.registry,
+        )
+        self.cache_lookups = Gauge(
+            "rustok_cache_lookups",
+            "Cached lookups by cache and result (cluster-wide when Redis is shared)",
+            ["cache", "result"],
+            registry=self.registry,
+        )
         self.info = Gauge(
             "rustok_build_info",
             "Server version and environment",

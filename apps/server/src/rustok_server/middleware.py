@@ -1,12 +1,14 @@
 """The request pipeline in one pure-ASGI middleware.
 
-For every HTTP request: assign a request id (kept from ``X-Request-ID`` when sane),
-resolve the tenant for API paths (errors answered in the API's own format), attach
-the :class:`RequestContext`, and record metrics.
+For every HTTP request: assign a request id (kept from ``X-Request-ID`` when sane);
+for API paths resolve the tenant, authenticate the caller and apply the rate limit
+(each failure answered in the API's own format); attach the :class:`RequestContext`;
+record metrics. Health and metrics endpoints skip tenant, authentication and limits.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
 
@@ -17,16 +19,19 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rustok_core.context import REQUEST_CONTEXT_KEY, AppContext, RequestContext
-from rustok_core.errors import RustokError
+from rustok_core.errors import ErrorCode, RateLimited, RustokError
 from rustok_core.ids import generate_id, id_to_ulid
 from rustok_core.interfaces import TenantResolver
+from rustok_core.net import TrustedProxies
+from rustok_core.ratelimit import RateLimiter, per_minute
+from rustok_server.auth.authenticate import Authenticator
 from rustok_server.graphql.errors import rustok_error_extensions
 from rustok_server.metrics import Metrics
-from rustok_server.rest.problems import problem_response
+from rustok_server.rest.problems import WWW_AUTHENTICATE, problem_response
 
 REQUEST_ID_KEY = "rustok.request_id"
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-TENANT_PATHS = ("/graphql", "/api/v1/")
+API_PATHS = ("/graphql", "/api/v1/")
 
 
 def route_label(path: str) -> str:
@@ -41,11 +46,26 @@ def route_label(path: str) -> str:
 
 
 class RustokMiddleware:
-    def __init__(self, app: ASGIApp, *, ctx: AppContext, metrics: Metrics, resolver: TenantResolver) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        ctx: AppContext,
+        metrics: Metrics,
+        resolver: TenantResolver,
+        authenticator: Authenticator,
+        limiter: RateLimiter,
+    ) -> None:
         self.app = app
         self.ctx = ctx
         self.metrics = metrics
         self.resolver = resolver
+        self.authenticator = authenticator
+        self.limiter = limiter
+        self.proxies = TrustedProxies(ctx.settings.rustok.tenant.trusted_proxies)
+        limits = ctx.settings.rustok.rate_limit
+        self.rate_limited = limits.enabled
+        self.capacity, self.refill = per_minute(limits.requests_per_minute, limits.burst)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,33 +77,59 @@ class RustokMiddleware:
         request_id = given if REQUEST_ID_RE.match(given) else id_to_ulid(generate_id())
         scope[REQUEST_ID_KEY] = request_id
         status = 500
+        extra_headers: list[tuple[bytes, bytes]] = []
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                MutableHeaders(scope=message).append("x-request-id", request_id)
+                headers = MutableHeaders(scope=message)
+                headers.append("x-request-id", request_id)
+                for name, value in extra_headers:
+                    headers.append(name.decode(), value.decode())
             await send(message)
 
         path: str = scope["path"]
         try:
-            tenant = None
-            if path.startswith(TENANT_PATHS):
+            peer = conn.client.host if conn.client else None
+            ctx = RequestContext(app=self.ctx, conn=conn, client_ip=self.proxies.client_ip(peer, conn.headers))
+            if path.startswith(API_PATHS):
                 try:
-                    tenant = await self.resolver.resolve(conn)
+                    ctx.tenant = await self.resolver.resolve(conn)
+                    ctx.principal, ctx.tenant = await self.authenticator.authenticate(conn, ctx.tenant)
+                    await self._limit(ctx, extra_headers)
                 except RustokError as error:
                     await self._reject(error, conn, path)(scope, receive, send_with_id)
                     return
-            scope[REQUEST_CONTEXT_KEY] = RequestContext(app=self.ctx, conn=conn, tenant=tenant)
+            scope[REQUEST_CONTEXT_KEY] = ctx
             await self.app(scope, receive, send_with_id)
         finally:
             label = route_label(path)
             self.metrics.http_requests.labels(scope["method"], label, str(status)).inc()
             self.metrics.http_duration.labels(label).observe(time.perf_counter() - started)
 
+    async def _limit(self, ctx: RequestContext, headers: list[tuple[bytes, bytes]]) -> None:
+        if not self.rate_limited:
+            return
+        identity = ctx.principal.identity if ctx.principal else f"ip:{ctx.client_ip or '-'}"
+        tenant = ctx.tenant.id if ctx.tenant else "-"
+        decision = await self.limiter.hit(
+            f"requests:{tenant}:{identity}", capacity=self.capacity, refill_per_second=self.refill
+        )
+        headers.append((b"x-ratelimit-remaining", str(decision.remaining).encode()))
+        if not decision.allowed:
+            self.metrics.rate_limited.inc()
+            raise RateLimited("too many requests; slow down", retry_after=decision.retry_after)
+
     @staticmethod
     def _reject(error: RustokError, conn: HTTPConnection, path: str) -> Response:
-        if path.startswith("/graphql"):
+        if not path.startswith("/graphql"):
+            response = problem_response(error, conn)
+        else:
             payload = {"errors": [{"message": error.message, "extensions": rustok_error_extensions(error)}]}
-            return Response(orjson.dumps(payload), status_code=error.http_status, media_type="application/json")
-        return problem_response(error, conn)
+            response = Response(orjson.dumps(payload), status_code=error.http_status, media_type="application/json")
+            if error.code is ErrorCode.RATE_LIMITED and "retryAfter" in error.details:
+                response.headers["Retry-After"] = str(math.ceil(error.details["retryAfter"]))
+            if error.code is ErrorCode.UNAUTHENTICATED:
+                response.headers["WWW-Authenticate"] = WWW_AUTHENTICATE
+        return response

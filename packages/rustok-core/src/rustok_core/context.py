@@ -7,12 +7,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from rustok_core.errors import BootError, Validation
+from rustok_core.auth import Principal
+from rustok_core.errors import BootError, Unauthenticated, Validation
+from rustok_core.permissions import PermissionCatalog
 
 if TYPE_CHECKING:
     from starlette.requests import HTTPConnection
 
+    from rustok_core.cache import InvalidationBus, TieredCache
     from rustok_core.db import Database
+    from rustok_core.mail import Mailer
     from rustok_core.registry import ModuleRegistry
     from rustok_core.settings import Settings
 
@@ -31,6 +35,7 @@ class TenantContext:
     is_active: bool
     enabled_modules: frozenset[str]
     settings: Mapping[str, Any] = field(default_factory=dict)
+    domains: tuple[str, ...] = ()
 
     def module_enabled(self, slug: str) -> bool:
         return slug in self.enabled_modules
@@ -67,13 +72,22 @@ class Services:
 
 @dataclass
 class AppContext:
-    """Everything a module may use at runtime: settings, modules, database, services."""
+    """Everything a module may use at runtime: settings, modules, database, services.
+
+    ``cache`` is the process's tiered cache (in-memory, plus Redis when configured),
+    ``bus`` carries invalidations between processes, ``mailer`` sends mail and
+    ``permissions`` lists every declared permission.
+    """
 
     settings: Settings
     registry: ModuleRegistry
     db: Database
     services: Services = field(default_factory=Services)
     state: dict[str, Any] = field(default_factory=dict)
+    cache: TieredCache | None = None
+    bus: InvalidationBus | None = None
+    mailer: Mailer | None = None
+    permissions: PermissionCatalog = field(default_factory=PermissionCatalog)
 
 
 REQUEST_CONTEXT_KEY = "rustok.ctx"
@@ -91,8 +105,22 @@ class RequestContext:
     app: AppContext
     conn: HTTPConnection
     tenant: TenantContext | None = None
-    principal: Any = None
+    principal: Principal | None = None
+    client_ip: str | None = None
     loaders: dict[str, Any] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)
+    """Per-request memo (e.g. the caller's effective permissions, loaded once)."""
+
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            raise Unauthenticated("sign in first: send 'Authorization: Bearer <token>'")
+        return self.principal
+
+    async def authorize(self, permission: str, *, owner_id: UUID | None = None) -> str:
+        """Check ``permission`` for the caller (see ``Authorizer.authorize``)."""
+        from rustok_core.interfaces import Authorizer
+
+        return await self.app.services.get(Authorizer).authorize(self, permission, owner_id=owner_id)
 
     def require_tenant(self) -> TenantContext:
         if self.tenant is None:

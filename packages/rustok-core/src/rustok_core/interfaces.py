@@ -6,13 +6,16 @@ these interfaces, which modules register through the ``rustok_provide`` hook.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from rustok_core.context import RequestContext, TenantContext
+from rustok_core.permissions import Scope
 
 
 @runtime_checkable
@@ -24,6 +27,10 @@ class TenantResolver(Protocol):
 
         Raises ``NotFound`` for an unknown tenant and ``Forbidden`` for an inactive one.
         """
+        ...
+
+    async def by_id(self, tenant_id: UUID) -> TenantContext:
+        """The active tenant with this id (cached like every resolution)."""
         ...
 
 
@@ -65,11 +72,55 @@ class TenantDirectory(Protocol):
         """Enable or disable an optional module for a tenant, enforcing dependencies."""
         ...
 
+    async def add_domain(self, tenant: str | UUID, domain: str) -> TenantContext:
+        """Serve the tenant on ``domain`` (host resolution); domains are unique platform-wide."""
+        ...
+
+    async def remove_domain(self, tenant: str | UUID, domain: str) -> TenantContext: ...
+
 
 @runtime_checkable
 class Authorizer(Protocol):
-    """Checks that the caller of a request holds a permission."""
+    """Checks that the caller of a request holds a permission (provided by rbac)."""
 
-    async def authorize(self, ctx: RequestContext, permission: str) -> None:
-        """Return quietly, or raise ``UNAUTHENTICATED`` / ``FORBIDDEN``."""
+    async def authorize(self, ctx: RequestContext, permission: str, *, owner_id: UUID | None = None) -> Scope:
+        """Return the scope held (``all``/``own``) or raise ``UNAUTHENTICATED`` / ``FORBIDDEN``.
+
+        With ``owner_id``, an ``own``-scoped grant passes only when the caller owns the
+        record. Without it (the guard run before a resolver) any scope passes, and the
+        resolver repeats the check with the record's owner.
+        """
         ...
+
+    async def effective_permissions(self, ctx: RequestContext) -> Mapping[str, Scope]:
+        """Everything the caller holds, ``{permission: scope}``."""
+        ...
+
+
+@runtime_checkable
+class RoleAssigner(Protocol):
+    """Gives users roles (provided by rbac; used by the CLI and sign-up)."""
+
+    async def assign_role(
+        self, tenant_id: UUID, user_id: UUID, role: str, *, session: AsyncSession | None = None
+    ) -> None:
+        """Give ``user_id`` the role; with ``session``, inside the caller's transaction."""
+        ...
+
+    async def roles_of(self, tenant_id: UUID, user_id: UUID) -> Sequence[str]: ...
+
+
+@dataclass(frozen=True)
+class UserRef:
+    id: UUID
+    tenant_id: UUID
+    email: str
+    display_name: str
+    active: bool
+
+
+@runtime_checkable
+class UserDirectory(Protocol):
+    """Looks users up (provided by the server, which owns them)."""
+
+    async def find_user(self, tenant_id: UUID, user_id: UUID) -> UserRef | None: ...

@@ -17,6 +17,7 @@ the value came from, and the allowed values. Nothing else in the code base reads
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -64,6 +65,43 @@ class GraphQLSettings(_Section):
 
 class CacheSettings(_Section):
     redis_url: str | None = None
+    """Redis for shared caches, rate limits and cross-instance invalidation."""
+    key_prefix: str = "rustok"
+    l1_max_entries: int = Field(default=10_000, ge=100)
+    l1_ttl: float = Field(default=5.0, gt=0)
+    """With Redis, how long a process may keep a shared entry in its own memory."""
+
+
+class AuthSettings(_Section):
+    jwt_secret: SecretStr | None = None
+    """HMAC key for access tokens. Unset outside production: kept in ``var/jwt-secret``."""
+    jwt_issuer: str = "rustok"
+    access_token_ttl: int = Field(default=900, ge=60, le=86_400)
+    refresh_token_ttl: int = Field(default=30 * 86_400, ge=3_600)
+    password_min_length: int = Field(default=8, ge=8, le=64)
+    password_max_length: int = Field(default=128, ge=64, le=1024)
+    login_failures_per_email: int = Field(default=5, ge=1)
+    login_failures_per_ip: int = Field(default=30, ge=1)
+    login_window: int = Field(default=900, ge=60)
+    """Seconds over which failed sign-ins are counted (per tenant+email and per IP)."""
+    verification_token_ttl: int = Field(default=86_400, ge=300)
+    reset_token_ttl: int = Field(default=3_600, ge=300)
+    api_key_touch_interval: int = Field(default=60, ge=1)
+    """Record an API key's last use at most this often (seconds)."""
+
+
+class MailSettings(_Section):
+    transport: Literal["file", "smtp"] = "file"
+    directory: str = "var/mail"
+    from_address: str = "RusToK <no-reply@localhost>"
+    public_url: str = "http://127.0.0.1:5150"
+    """Base URL used in links sent by mail (verification, password reset)."""
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_timeout: float = Field(default=10.0, gt=0)
 
 
 class TenantSettings(_Section):
@@ -73,6 +111,33 @@ class TenantSettings(_Section):
     header_name: str = "X-Tenant-ID"
     default_id: str | None = None
     """Tenant (UUID, ULID or slug) used by ``resolution: default`` and when disabled."""
+    base_domain: str | None = None
+    """For ``resolution: subdomain``: ``shop.example.com`` serves tenant ``shop``."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Networks (CIDR) whose ``X-Forwarded-Host`` / ``X-Forwarded-For`` are believed."""
+    cache_ttl: float = Field(default=300.0, gt=0)
+    negative_cache_ttl: float = Field(default=60.0, gt=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP network (e.g. 10.0.0.0/8 or 127.0.0.1)") from None
+        return value
+
+    @field_validator("base_domain")
+    @classmethod
+    def _base_domain(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().lower().rstrip(".")
+        labels = value.split(".")
+        if len(labels) < 2 or not all(label and label.replace("-", "").isalnum() for label in labels):
+            raise ValueError("must be a domain name like 'example.com'")
+        return value
 
     @field_validator("header_name")
     @classmethod
@@ -125,6 +190,8 @@ class Settings(_Section):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     graphql: GraphQLSettings = Field(default_factory=GraphQLSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
     rustok: RustokSettings = Field(default_factory=RustokSettings)
 
     @property
@@ -149,6 +216,7 @@ ENV_ALIASES: Mapping[str, tuple[str, ...]] = {
     "REDIS_URL": ("cache", "redis_url"),
     "RUSTOK_EVENT_TRANSPORT": ("rustok", "events", "transport"),
     "RUSTOK_LOG_LEVEL": ("log_level",),
+    "RUSTOK_JWT_SECRET": ("auth", "jwt_secret"),
 }
 """Environment variables with a conventional name, mapped to their setting."""
 

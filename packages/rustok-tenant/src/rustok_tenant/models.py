@@ -45,3 +45,12 @@ class TenantModule(TenantOwned, Timestamped, Base):
         JSONB, nullable=False, server_default=text("'{}'::jsonb"), default=dict
     )
     enabled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class TenantDomain(TenantOwned, Timestamped, Base):
+    """A host name that serves the tenant (``resolution: host``); unique platform-wide."""
+
+    __tablename__ = "tenant_domains"
+
+    id: Mapped[uuid.UUID] = id_column()
+    domain: Mapped[str] = mapped_column(String(253), nullable=False, unique=True)

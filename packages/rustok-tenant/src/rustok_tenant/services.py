@@ -7,18 +7,21 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any, cast
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import CursorResult, Select, delete, func, or_, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok_core.context import AppContext, TenantContext
 from rustok_core.db import translate_db_error
-from rustok_core.errors import Conflict, Internal, NotFound, RustokError, Validation
+from rustok_core.errors import BootError, Conflict, Internal, NotFound, RustokError, Validation
 from rustok_core.ids import generate_id, parse_id
 from rustok_core.module import ModuleKind
-from rustok_tenant.models import Tenant, TenantModule
-from rustok_tenant.slugs import SLUG_RE, validate_locale, validate_slug
+from rustok_tenant.lookups import keys_of, tenant_lookups
+from rustok_tenant.models import Tenant, TenantDomain, TenantModule
+from rustok_tenant.slugs import SLUG_RE, validate_domain, validate_locale, validate_slug
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,38 @@ class TenantService:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+        if ctx.cache is None:
+            raise BootError("the tenant module needs the platform cache (AppContext.cache)")
+        self.lookups = tenant_lookups(ctx.cache, ctx.settings.rustok.tenant)
+        ctx.state.setdefault("cache_lookups", []).append(self.lookups)
+
+    # -- cached resolution -------------------------------------------------------------
+
+    async def lookup(self, kind: str, value: str | uuid.UUID) -> TenantContext | None:
+        """Cached lookup by ``id``, ``slug`` or ``host`` (``None``: no such tenant)."""
+
+        async def load() -> TenantContext | None:
+            stmt = self._context_query()
+            if kind == "id":
+                stmt = stmt.where(Tenant.id == value)
+            elif kind == "slug":
+                stmt = stmt.where(Tenant.slug == value)
+            else:
+                host_owner = select(TenantDomain.tenant_id).where(TenantDomain.domain == value).scalar_subquery()
+                stmt = stmt.where(Tenant.id == host_owner)
+            async with self.ctx.db.system_session() as session:
+                row = (await session.execute(stmt)).first()
+            return None if row is None else self._to_context(*row)
+
+        return await self.lookups.get(f"{kind}:{value}", load)
+
+    async def _changed(self, *versions: TenantContext | None) -> None:
+        keys: set[str] = set()
+        for version in versions:
+            if version is not None:
+                keys.update(keys_of(version))
+        if keys:
+            await self.lookups.invalidate(*sorted(keys))
 
     # -- reads ---------------------------------------------------------------------
 
@@ -55,18 +90,29 @@ class TenantService:
             row = (await session.execute(stmt)).first()
         if row is None:
             raise NotFound(f"tenant '{key}' not found", tenant=str(key))
-        return self._to_context(row[0], row[1])
+        return self._to_context(*row)
 
     async def list_all(self) -> Sequence[TenantContext]:
         async with self.ctx.db.system_session() as session:
             rows = (await session.execute(self._context_query().order_by(Tenant.slug))).all()
-        return [self._to_context(tenant, slugs) for tenant, slugs in rows]
+        return [self._to_context(*row) for row in rows]
 
-    def _context_query(self) -> Select[Tenant, Sequence[str] | None]:
-        enabled = func.array_agg(TenantModule.module_slug).filter(TenantModule.enabled.is_(True))
-        return select(Tenant, enabled).outerjoin(TenantModule, TenantModule.tenant_id == Tenant.id).group_by(Tenant.id)
+    def _context_query(self) -> Select[Tenant, Sequence[str] | None, Sequence[str] | None]:
+        enabled = (
+            select(func.array_agg(TenantModule.module_slug))
+            .where(TenantModule.tenant_id == Tenant.id, TenantModule.enabled.is_(True))
+            .scalar_subquery()
+        )
+        domains = (
+            select(func.array_agg(aggregate_order_by(TenantDomain.domain, TenantDomain.domain)))
+            .where(TenantDomain.tenant_id == Tenant.id)
+            .scalar_subquery()
+        )
+        return select(Tenant, enabled, domains)
 
-    def _to_context(self, tenant: Tenant, enabled_slugs: Iterable[str] | None) -> TenantContext:
+    def _to_context(
+        self, tenant: Tenant, enabled_slugs: Iterable[str] | None, domains: Iterable[str] | None = None
+    ) -> TenantContext:
         registry = self.ctx.registry
         enabled = {m.slug for m in registry.core}
         enabled.update(slug for slug in enabled_slugs or () if slug in registry)
@@ -79,6 +125,7 @@ class TenantService:
             is_active=tenant.is_active,
             enabled_modules=frozenset(enabled),
             settings=dict(tenant.settings or {}),
+            domains=tuple(domains or ()),
         )
 
     # -- writes ------------------------------------------------------------------------
@@ -124,7 +171,9 @@ class TenantService:
             if _is_unique_violation(exc, "uq_tenants_slug"):
                 raise Conflict(f"tenant slug '{slug}' is already taken", field="slug") from None
             raise translate_db_error(exc) or exc from None
-        return await self.get(tenant_id)
+        created = await self.get(tenant_id)
+        await self._changed(created)  # drops cached "not found" entries for its keys
+        return created
 
     async def update(
         self,
@@ -148,7 +197,9 @@ class TenantService:
                 new_default = validate_locale(default_locale or tenant.default_locale, "defaultLocale")
                 tenant.default_locale = new_default
                 tenant.locales = list(_merge_locales(new_default, locales if locales is not None else tenant.locales))
-        return await self.get(current.id)
+        updated = await self.get(current.id)
+        await self._changed(current, updated)
+        return updated
 
     async def set_module_enabled(self, tenant: str | uuid.UUID, module: str, enabled: bool) -> TenantContext:
         """Enable or disable an optional module for a tenant.
@@ -195,7 +246,32 @@ class TenantService:
                         enabledDependents=blocking,
                     )
             await self._switch(session, current.id, module, enabled=enabled, existing=rows.get(module))
-        return await self.get(current.id)
+        updated = await self.get(current.id)
+        await self._changed(updated)
+        return updated
+
+    async def add_domain(self, tenant: str | uuid.UUID, domain: str) -> TenantContext:
+        current = await self.get(tenant)
+        host = validate_domain(domain)
+        try:
+            async with self.ctx.db.session(current.id) as session, session.begin():
+                session.add(TenantDomain(domain=host))
+        except IntegrityError:
+            raise Conflict(f"the domain '{host}' is already in use", field="domain") from None
+        updated = await self.get(current.id)
+        await self._changed(current, updated)
+        return updated
+
+    async def remove_domain(self, tenant: str | uuid.UUID, domain: str) -> TenantContext:
+        current = await self.get(tenant)
+        host = validate_domain(domain)
+        async with self.ctx.db.session(current.id) as session, session.begin():
+            removed = await session.execute(delete(TenantDomain).where(TenantDomain.domain == host))
+        if cast("CursorResult[Any]", removed).rowcount == 0:
+            raise NotFound(f"the tenant has no domain '{host}'", domain=host)
+        updated = await self.get(current.id)
+        await self._changed(current, updated)
+        return updated
 
     # -- helpers ------------------------------------------------------------------------
 

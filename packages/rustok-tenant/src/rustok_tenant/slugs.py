@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from rustok_core.errors import Validation
+from rustok_core.net import normalize_host
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
@@ -59,3 +60,14 @@ def validate_locale(locale: str, field: str = "locale") -> str:
     if not isinstance(locale, str) or not LOCALE_RE.match(locale):
         raise Validation(f"invalid locale {locale!r}: expected a tag like 'en' or 'pt-BR'", field=field)
     return locale
+
+
+def validate_domain(domain: str) -> str:
+    """A host name a tenant may be served on (lower-cased, no port, not an IP)."""
+    try:
+        host = normalize_host(domain) if isinstance(domain, str) else None
+    except Validation:
+        host = None
+    if host is None or "." not in host or host.replace(".", "").isdigit() or ":" in host:
+        raise Validation(f"invalid domain {domain!r}: expected a host name like 'shop.example.com'", field="domain")
+    return host

@@ -19,7 +19,9 @@ Function scope:
 from __future__ import annotations
 
 import secrets
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +37,22 @@ from rustok_server.boot import Platform, boot
 from rustok_testing import postgres
 from rustok_testing.client import RustokClient
 
+TEST_JWT_SECRET = "rustok-tests-only-signing-key-0123456789abcdef"
+
 
 def settings_for_tests(**overrides: Any) -> Settings:
-    """Settings for tests: defaults of the ``test`` environment plus dotted overrides."""
-    return Settings(env="test").with_overrides(overrides)
+    """Settings for tests: defaults of the ``test`` environment plus dotted overrides.
+
+    Mail goes to files under a temporary directory unless overridden.
+    """
+    base = {"auth.jwt_secret": TEST_JWT_SECRET, "mail.directory": _mail_dir()}
+    return Settings(env="test").with_overrides({**base, **overrides})
+
+
+def _mail_dir() -> str:
+    import tempfile
+
+    return str(Path(tempfile.gettempdir()) / f"rustok-test-mail-{secrets.token_hex(4)}")
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +130,57 @@ def make_tenant(rustok_platform: Platform) -> MakeTenant:
         slug = slug or f"t-{secrets.token_hex(4)}"
         directory = target.ctx.services.get(TenantDirectory)
         return await directory.create(slug=slug, name=name or slug.title(), modules=modules, **kwargs)
+
+    return create
+
+
+@dataclass
+class SignedInUser:
+    """A user created for a test, signed in: use ``headers`` on requests."""
+
+    id: uuid.UUID
+    email: str
+    password: str
+    tenant: TenantContext
+    access_token: str
+    refresh_token: str
+    tenant_header: str = "X-Tenant-ID"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}", self.tenant_header: self.tenant.slug}
+
+
+MakeUser = Callable[..., Awaitable[SignedInUser]]
+DEFAULT_TEST_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def make_user(rustok_platform: Platform) -> MakeUser:
+    """``await make_user(tenant, role="admin")`` creates a verified user and signs it in."""
+
+    async def create(
+        tenant: TenantContext,
+        *,
+        role: str | None = "admin",
+        email: str | None = None,
+        password: str = DEFAULT_TEST_PASSWORD,
+        platform: Platform | None = None,
+    ) -> SignedInUser:
+        target = platform or rustok_platform
+        auth = target.ctx.state["auth.service"]
+        address = email or f"user-{secrets.token_hex(4)}@example.com"
+        user = await auth.create_user(tenant.id, email=address, password=password, verified=True, role=role)
+        signed = await auth.sign_in(tenant, email=address, password=password, ip=None, user_agent="pytest")
+        return SignedInUser(
+            id=user.id,
+            email=user.email,
+            password=password,
+            tenant=tenant,
+            access_token=signed.access_token,
+            refresh_token=signed.refresh_token,
+            tenant_header=target.settings.rustok.tenant.header_name,
+        )
 
     return create
 

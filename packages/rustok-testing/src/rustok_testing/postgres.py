@@ -12,7 +12,7 @@ import hashlib
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from rustok_core.db import normalize_url
 from rustok_core.embedded import start_embedded_postgres
 from rustok_core.migrations import MigrationRunner
 from rustok_core.registry import ModuleRegistry
+from rustok_server.boot import migration_locations
 
 TEST_DATABASE_ENV = "RUSTOK_TEST_DATABASE_URL"
 TEMPLATE_LOCK_KEY = 0x5275_5374_6F4B_5450
@@ -53,11 +54,11 @@ def admin_connection(url: str) -> Iterator[psycopg.Connection]:
         yield conn
 
 
-def migrations_fingerprint(registry: ModuleRegistry) -> str:
+def migrations_fingerprint(locations: Mapping[str, Path]) -> str:
     digest = hashlib.sha256()
-    for module, location in registry.call("rustok_migrations"):
-        digest.update(module.slug.encode())
-        for path in sorted(Path(str(location)).glob("*.py")):
+    for slug, location in sorted(locations.items()):
+        digest.update(slug.encode())
+        for path in sorted(Path(location).glob("*.py")):
             digest.update(path.name.encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -65,7 +66,8 @@ def migrations_fingerprint(registry: ModuleRegistry) -> str:
 
 def ensure_template(url: str, registry: ModuleRegistry) -> str:
     """Create (once) a migrated template database for ``registry``; return its name."""
-    name = f"rustok_tpl_{migrations_fingerprint(registry)}"
+    locations = migration_locations(registry)
+    name = f"rustok_tpl_{migrations_fingerprint(locations)}"
     with admin_connection(url) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (TEMPLATE_LOCK_KEY,))
         try:
@@ -74,7 +76,7 @@ def ensure_template(url: str, registry: ModuleRegistry) -> str:
                 building = f"{name}_building"
                 conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(building)))
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(building)))
-                MigrationRunner.for_registry(with_database(url, building), registry).upgrade()
+                MigrationRunner(with_database(url, building), locations).upgrade()
                 conn.execute(
                     sql.SQL("ALTER DATABASE {} RENAME TO {}").format(sql.Identifier(building), sql.Identifier(name))
                 )

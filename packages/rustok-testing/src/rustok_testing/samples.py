@@ -13,6 +13,7 @@ from typing import Any
 
 from ariadne import ObjectType, QueryType
 from pydantic import BaseModel
+from rustok_rbac.module import module as rbac_module
 from sqlalchemy import select
 from starlette.requests import Request
 
@@ -20,6 +21,7 @@ from rustok_core import ModuleInfo, ModuleKind, hookimpl
 from rustok_core.context import AppContext
 from rustok_core.graphql import GraphQLContribution
 from rustok_core.health import HealthCheck, HealthStatus
+from rustok_core.permissions import Permission
 from rustok_core.rest import RestRoute
 from rustok_tenant.models import TenantModule
 from rustok_tenant.module import module as tenant_module
@@ -149,6 +151,7 @@ class SampleModule:
         graphql: GraphQLContribution | None = None,
         routes: Sequence[Any] | None = None,
         health: Callable[[AppContext], Any] | None = None,
+        permissions: Sequence[Permission] = (),
     ) -> None:
         self.slug = slug
         self.kind = kind
@@ -156,6 +159,7 @@ class SampleModule:
         self.graphql = graphql
         self.routes = routes
         self.health = health
+        self.permissions = tuple(permissions)
         self.enable_calls: list[Any] = []
         self.disable_calls: list[Any] = []
         self.fail_on_enable: Exception | None = None
@@ -178,6 +182,10 @@ class SampleModule:
     @hookimpl
     def rustok_routes(self) -> Sequence[Any] | None:
         return self.routes
+
+    @hookimpl
+    def rustok_permissions(self) -> Sequence[Permission]:
+        return self.permissions
 
     @hookimpl
     def rustok_health(self, ctx: AppContext) -> Any:
@@ -216,6 +224,10 @@ def make_alpha() -> SampleModule:
             ),
         ],
         health=lambda ctx: HealthCheck("alpha-cache", HealthStatus.DEGRADED, "warming up"),
+        permissions=(
+            Permission("alpha", "read", "Read alpha secrets", grants={"editor": "all"}),
+            Permission("alpha", "write", "Create alpha items", grants={"editor": "own"}),
+        ),
     )
 
 
@@ -227,6 +239,11 @@ def make_beta() -> SampleModule:
     )
 
 
+def core_plugins() -> list[object]:
+    """The core modules every platform needs: tenant and rbac."""
+    return [tenant_module, rbac_module]
+
+
 def sample_plugins() -> list[object]:
-    """The tenant module plus fresh ``alpha`` and ``beta`` sample modules."""
-    return [tenant_module, make_alpha(), make_beta()]
+    """The core modules plus fresh ``alpha`` and ``beta`` sample modules."""
+    return [*core_plugins(), make_alpha(), make_beta()]

@@ -42,6 +42,7 @@ from rustok_core.errors import BootError, ModuleDisabled
 from rustok_core.graphql import GraphQLContribution
 from rustok_core.interfaces import Authorizer
 from rustok_core.module import ModuleKind
+from rustok_core.permissions import PermissionCatalog
 from rustok_core.registry import ModuleRegistry
 from rustok_server.graphql import platform
 from rustok_server.graphql.scalars import SCALARS
@@ -61,6 +62,11 @@ class FieldAccess:
     owner: str
     public: bool = False
     permission: str | None = None
+    authenticated: bool = False
+
+    @property
+    def declared(self) -> bool:
+        return self.public or self.authenticated or self.permission is not None
 
 
 @dataclass
@@ -78,10 +84,25 @@ def base_type_defs() -> str:
     return files("rustok_server.graphql").joinpath("base.graphql").read_text(encoding="utf-8")
 
 
-def compose_schema(registry: ModuleRegistry) -> ComposedSchema:
-    """Build the executable schema with guards applied; raise on any conflict."""
-    sources: list[tuple[str, str]] = [(SERVER, base_type_defs()), (SERVER, cost_directive)]
-    bindables: list[SchemaBindable] = [*SCALARS, *platform.BINDABLES]
+def server_contribution() -> GraphQLContribution:
+    """The server's own SDL and bindables: base schema, module registry, accounts."""
+    from rustok_server.auth import graphql as auth_graphql
+
+    auth_sdl = files("rustok_server.auth.graphql").joinpath("schema.graphql").read_text(encoding="utf-8")
+    return GraphQLContribution(
+        type_defs=(base_type_defs(), cost_directive, auth_sdl),
+        bindables=(*SCALARS, *platform.BINDABLES, *auth_graphql.BINDABLES),
+    )
+
+
+def compose_schema(registry: ModuleRegistry, catalog: PermissionCatalog | None = None) -> ComposedSchema:
+    """Build the executable schema with guards applied; raise on any conflict.
+
+    With ``catalog``, every ``@requires`` must name a declared permission.
+    """
+    server = server_contribution()
+    sources: list[tuple[str, str]] = [(SERVER, sdl) for sdl in server.type_defs]
+    bindables: list[SchemaBindable] = list(server.bindables)
     for module, contribution in registry.call("rustok_graphql"):
         if not isinstance(contribution, GraphQLContribution):
             raise SchemaCompositionError(f"module '{module.slug}': rustok_graphql() must return a GraphQLContribution")
@@ -101,6 +122,8 @@ def compose_schema(registry: ModuleRegistry) -> ComposedSchema:
 
     composed = ComposedSchema(schema, composed_fields, type_owners)
     _check_root_access(composed)
+    if catalog is not None:
+        _check_permissions_exist(composed, catalog)
     _apply_guards(composed, registry)
     return composed
 
@@ -140,31 +163,45 @@ def _collect(
                     f"field {type_name}.{key[1]} is defined by both {_label(fields[key].owner)} and {_label(owner)}"
                 )
             public = False
+            authenticated = False
             permission = None
             for directive in field_node.directives or ():
                 if directive.name.value == "public":
                     public = True
+                elif directive.name.value == "authenticated":
+                    authenticated = True
                 elif directive.name.value == "requires":
                     for argument in directive.arguments or ():
                         if argument.name.value == "permission" and isinstance(argument.value, StringValueNode):
                             permission = argument.value.value
-            if public and permission:
+            if sum((public, authenticated, permission is not None)) > 1:
                 raise SchemaCompositionError(
-                    f"{_label(owner)}: field {type_name}.{key[1]} cannot be both @public and @requires"
+                    f"{_label(owner)}: field {type_name}.{key[1]} declares more than one of "
+                    "@public, @authenticated and @requires"
                 )
-            fields[key] = FieldAccess(owner=owner, public=public, permission=permission)
+            fields[key] = FieldAccess(owner=owner, public=public, permission=permission, authenticated=authenticated)
 
 
 def _check_root_access(composed: ComposedSchema) -> None:
     missing = [
         f"{type_name}.{field_name} ({_label(access.owner)})"
         for (type_name, field_name), access in sorted(composed.fields.items())
-        if type_name in ROOT_TYPES and not access.public and access.permission is None
+        if type_name in ROOT_TYPES and not access.declared
     ]
     if missing:
         raise SchemaCompositionError(
-            "root fields must declare @public or @requires(permission: ...): " + ", ".join(missing)
+            "root fields must declare @public, @authenticated or @requires(permission: ...): " + ", ".join(missing)
         )
+
+
+def _check_permissions_exist(composed: ComposedSchema, catalog: PermissionCatalog) -> None:
+    unknown = [
+        f"{type_name}.{field_name} ({_label(access.owner)}) requires '{access.permission}'"
+        for (type_name, field_name), access in sorted(composed.fields.items())
+        if access.permission is not None and not catalog.is_known(access.permission)
+    ]
+    if unknown:
+        raise SchemaCompositionError("fields require permissions nobody declares: " + "; ".join(unknown))
 
 
 def _apply_guards(composed: ComposedSchema, registry: ModuleRegistry) -> None:
@@ -179,14 +216,19 @@ def _apply_guards(composed: ComposedSchema, registry: ModuleRegistry) -> None:
         is_root = type_name in ROOT_TYPES
         foreign = composed.type_owners.get(type_name) != access.owner
         module = access.owner if access.owner in optional and (is_root or foreign) else None
-        permission = access.permission if is_root else None
-        if module is None and permission is None:
+        permission = access.permission
+        authenticated = access.authenticated
+        if module is None and permission is None and not authenticated:
             continue
-        gql_field.resolve = guarded_resolver(gql_field, module=module, permission=permission)
+        gql_field.resolve = guarded_resolver(
+            gql_field, module=module, permission=permission, authenticated=authenticated
+        )
 
 
-def guarded_resolver(gql_field: GraphQLField, *, module: str | None, permission: str | None) -> Callable[..., Any]:
-    """Wrap a field's resolver with the module toggle and permission checks."""
+def guarded_resolver(
+    gql_field: GraphQLField, *, module: str | None, permission: str | None, authenticated: bool = False
+) -> Callable[..., Any]:
+    """Wrap a field's resolver with the module toggle, sign-in and permission checks."""
     resolver = gql_field.resolve or default_field_resolver
 
     async def guarded(obj: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
@@ -195,10 +237,10 @@ def guarded_resolver(gql_field: GraphQLField, *, module: str | None, permission:
             tenant = ctx.require_tenant()
             if module not in tenant.enabled_modules:
                 raise ModuleDisabled(module)
+        if authenticated:
+            ctx.require_principal()
         if permission is not None:
-            authorizer = ctx.app.services.find(Authorizer)
-            if authorizer is not None:
-                await authorizer.authorize(ctx, permission)
+            await ctx.app.services.get(Authorizer).authorize(ctx, permission)
         result = resolver(obj, info, **kwargs)
         if inspect.isawaitable(result):
             result = await result

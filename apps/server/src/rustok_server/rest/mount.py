@@ -11,6 +11,7 @@ from rustok_core.context import REQUEST_CONTEXT_KEY, RequestContext
 from rustok_core.errors import BootError, ModuleDisabled
 from rustok_core.interfaces import Authorizer
 from rustok_core.module import ModuleKind
+from rustok_core.permissions import PermissionCatalog
 from rustok_core.registry import ModuleRegistry
 from rustok_core.rest import RestRoute
 
@@ -39,14 +40,17 @@ class RouteGuard:
             if not tenant.module_enabled(self.module):
                 raise ModuleDisabled(self.module)
         if self.permission is not None:
-            authorizer = ctx.app.services.find(Authorizer)
-            if authorizer is not None:
-                await authorizer.authorize(ctx, self.permission)
+            await ctx.app.services.get(Authorizer).authorize(ctx, self.permission)
         await self.app(scope, receive, send)
 
 
-def module_routes(registry: ModuleRegistry) -> tuple[list[BaseRoute], list[MountedRoute]]:
-    """Return Starlette mounts for every module's routes and a flat list for OpenAPI."""
+def module_routes(
+    registry: ModuleRegistry, catalog: PermissionCatalog | None = None
+) -> tuple[list[BaseRoute], list[MountedRoute]]:
+    """Return Starlette mounts for every module's routes and a flat list for OpenAPI.
+
+    With ``catalog``, every route's permission must be declared.
+    """
     mounts: list[BaseRoute] = []
     mounted: list[MountedRoute] = []
     for module, routes in registry.call("rustok_routes"):
@@ -60,7 +64,12 @@ def module_routes(registry: ModuleRegistry) -> tuple[list[BaseRoute], list[Mount
                     f"module '{module.slug}': route {getattr(route, 'path', route)!r} is not a "
                     "rustok_core.rest.RestRoute; declare its models and access with RestRoute"
                 )
-            route.app = RouteGuard(route.app, module=guarded_module, permission=route.spec.permission)
+            permission = route.spec.permission
+            if catalog is not None and permission is not None and not catalog.is_known(permission):
+                raise BootError(
+                    f"module '{module.slug}': route {route.path} requires '{permission}', which nobody declares"
+                )
+            route.app = RouteGuard(route.app, module=guarded_module, permission=permission)
         prefix = f"{API_PREFIX}/{module.slug}"
         mounts.append(Mount(prefix, routes=routes))
         mounted.extend(MountedRoute(module.slug, prefix, route) for route in routes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 from starlette.requests import HTTPConnection
@@ -15,6 +16,7 @@ from rustok_core.rest import json_response
 log = logging.getLogger("rustok.rest")
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+WWW_AUTHENTICATE = 'Bearer realm="rustok"'
 
 TITLES = {
     ErrorCode.NOT_FOUND: "Not found",
@@ -52,7 +54,9 @@ def problem_response(error: RustokError, conn: HTTPConnection | None = None) -> 
     instance = conn.url.path if conn is not None else None
     headers = {}
     if error.code is ErrorCode.RATE_LIMITED and "retryAfter" in error.details:
-        headers["Retry-After"] = str(int(error.details["retryAfter"] + 0.999))
+        headers["Retry-After"] = str(math.ceil(error.details["retryAfter"]))
+    if error.code is ErrorCode.UNAUTHENTICATED:
+        headers["WWW-Authenticate"] = WWW_AUTHENTICATE
     response = json_response(
         problem_body(error, instance=instance, request_id=request_id),
         status_code=error.http_status,

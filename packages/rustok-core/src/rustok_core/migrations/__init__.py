@@ -147,6 +147,7 @@ class MigrationRunner:
                 conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_LOCK_KEY})
                 conn.commit()
                 try:
+                    self._refuse_unknown_revisions(conn)
                     command.upgrade(self.config(conn), target)
                     conn.commit()
                 finally:
@@ -155,6 +156,16 @@ class MigrationRunner:
         finally:
             engine.dispose()
         return self.status()
+
+    def _refuse_unknown_revisions(self, conn: Connection) -> None:
+        known = {r.revision for r in self.script().walk_revisions()}
+        unknown = sorted(set(MigrationContext.configure(conn).get_current_heads()) - known)
+        if unknown:
+            raise MigrationError(
+                "the database holds migrations of modules that are not installed "
+                f"({', '.join(unknown)}); install those modules again (modules.toml + "
+                "`uv run xtask rebuild`) or use a database made for this module set"
+            )
 
     def new_revision(self, slug: str, message: str, *, autogenerate: bool = False) -> Path:
         """Create the next revision of ``slug``'s branch, named by the project convention."""

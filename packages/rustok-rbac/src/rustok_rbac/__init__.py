@@ -1,0 +1,1 @@
+"""RusToK rbac module: roles, grants, assignments and permission checks."""
