@@ -352,6 +352,32 @@ def user_create_admin(
     _run(state, work)
 
 
+# --- demo data ------------------------------------------------------------------------------
+
+
+@cli.group()
+def seed() -> None:
+    """Fill tenants with data."""
+
+
+@seed.command("demo")
+@click.option("--tenant", "tenant_key", required=True, help="Tenant slug or id.")
+@click.option("--password", default=None, help="Password of the demo users (default: a fixed demo password).")
+@click.pass_obj
+def seed_demo_command(state: CliState, tenant_key: str, password: str | None) -> None:
+    """Create demo users (admin, manager, editor, customer) and every module's demo records."""
+    from rustok_server.seed import DEMO_PASSWORD, seed_demo
+
+    async def work(platform: Any) -> None:
+        tenant = await platform.ctx.services.get(TenantDirectory).get(tenant_key)
+        data = await seed_demo(platform.ctx, tenant, password=password or DEMO_PASSWORD)
+        for role, (_, email) in data.users.items():
+            click.echo(f"{role:<9} {email}")
+        click.echo(f"password: {data.password}")
+
+    _run(state, work)
+
+
 def _table(rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:

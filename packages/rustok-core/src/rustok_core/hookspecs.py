@@ -133,6 +133,16 @@ def rustok_on_disable(ctx: AppContext, session: AsyncSession, tenant_id: UUID) -
     """Clean up after a tenant disables the module; data stays. Raising rolls back."""
 
 
+@hookspec
+async def rustok_demo_data(ctx: AppContext, tenant_id: UUID) -> None:
+    """Create a small, realistic set of the module's records for a tenant.
+
+    Used by ``rustok seed demo`` and by the isolation tests, which seed two tenants
+    with every installed module's data and try to reach one from the other. Must be
+    safe to run once per tenant.
+    """
+
+
 # --- operations -------------------------------------------------------------------
 
 

@@ -129,3 +129,31 @@ class PermissionCatalog:
                 if grantee == role and not permission.platform:
                     held[permission.name] = scope
         return held
+
+
+def _holds(held: Mapping[str, Scope], name: str, scope: Scope) -> bool:
+    have = best_scope(held, name)
+    return have is not None and not (scope == "all" and have == "own")
+
+
+def missing_grants(
+    held: Mapping[str, Scope], wanted: Mapping[str, Scope], catalog: PermissionCatalog | None = None
+) -> list[str]:
+    """Permissions of ``wanted`` that ``held`` does not cover (scope ``all`` covers ``own``).
+
+    Used against escalation: nobody grants what they do not hold. With ``catalog``, an
+    undeclared ``<resource>:manage`` (accepted because it implies every action) is
+    covered by holding every declared action of the resource, since nobody holds the
+    undeclared name itself.
+    """
+    missing = []
+    for name, scope in wanted.items():
+        if _holds(held, name, scope):
+            continue
+        resource, _, action = name.partition(":")
+        if catalog is not None and action == MANAGE and name not in catalog:
+            actions = [p.name for p in catalog if p.resource == resource]
+            if actions and all(_holds(held, a, scope) for a in actions):
+                continue
+        missing.append(name)
+    return sorted(missing)

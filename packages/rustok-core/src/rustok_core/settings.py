@@ -78,6 +78,9 @@ class AuthSettings(_Section):
     jwt_issuer: str = "rustok"
     access_token_ttl: int = Field(default=900, ge=60, le=86_400)
     refresh_token_ttl: int = Field(default=30 * 86_400, ge=3_600)
+    argon2_time_cost: int = Field(default=3, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=65_536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1, le=64)
     password_min_length: int = Field(default=8, ge=8, le=64)
     password_max_length: int = Field(default=128, ge=64, le=1024)
     login_failures_per_email: int = Field(default=5, ge=1)

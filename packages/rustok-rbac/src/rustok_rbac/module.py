@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -40,6 +41,20 @@ class RbacModule:
         from rustok_rbac.permissions import PERMISSIONS
 
         return PERMISSIONS
+
+    @hookimpl
+    async def rustok_demo_data(self, ctx: AppContext, tenant_id: uuid.UUID) -> None:
+        from rustok_rbac.services import AccessControl
+
+        access = ctx.services.get(Authorizer)
+        assert isinstance(access, AccessControl)
+        await access.create_tenant_role(
+            tenant_id,
+            slug="curator",
+            name="Curator",
+            description="Reads roles and users (demo role)",
+            grants={"roles:read": "all", "users:read": "all"},
+        )
 
     @hookimpl
     def rustok_provide(self, ctx: AppContext) -> Mapping[type[Any], object]:

@@ -1,8 +1,8 @@
 """Roles, assignments and permission checks: the only writer of rbac's tables.
 
-Escalation rules: a caller can only create a role, or assign one, whose grants it
-holds itself (with the same or a wider scope); ``super_admin`` is assigned only by a
-super admin; the last ``admin`` of a tenant cannot be removed.
+Escalation rules: a caller can only create, assign, revoke or delete a role whose
+grants it holds itself (with the same or a wider scope); ``super_admin`` is assigned
+and revoked only by a user holding it; the last ``admin`` of a tenant cannot be removed.
 """
 
 from __future__ import annotations
@@ -14,16 +14,24 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok_core.auth import PrincipalKind
 from rustok_core.cache import ReadThrough
 from rustok_core.context import AppContext, RequestContext
-from rustok_core.errors import BootError, Conflict, Forbidden, NotFound, Unauthenticated, Validation
+from rustok_core.errors import BootError, Conflict, FieldError, Forbidden, NotFound, Unauthenticated, Validation
 from rustok_core.interfaces import UserDirectory
-from rustok_core.permissions import ADMIN, BUILTIN_ROLES, SCOPES, SUPER_ADMIN, Scope, best_scope
+from rustok_core.permissions import (
+    ADMIN,
+    BUILTIN_ROLES,
+    SCOPES,
+    SUPER_ADMIN,
+    Scope,
+    best_scope,
+    missing_grants,
+)
 from rustok_rbac.models import Role, RoleAssignment, RolePermission
 
 ROLE_SLUG_RE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
@@ -52,16 +60,6 @@ def _merge(into: dict[str, Scope], grants: Mapping[str, Scope]) -> None:
     for name, scope in grants.items():
         if into.get(name) != "all":
             into[name] = scope
-
-
-def covers(held: Mapping[str, Scope], wanted: Mapping[str, Scope]) -> list[str]:
-    """Permissions of ``wanted`` that ``held`` does not cover (scope ``all`` covers ``own``)."""
-    missing = []
-    for name, scope in wanted.items():
-        have = best_scope(held, name)
-        if have is None or (scope == "all" and have == "own"):
-            missing.append(name)
-    return sorted(missing)
 
 
 class AccessControl:
@@ -156,7 +154,9 @@ class AccessControl:
     async def _insert_assignment(
         self, session: AsyncSession, tenant_id: uuid.UUID, user_id: uuid.UUID, role: str
     ) -> None:
-        await self._require_role(session, role)
+        # Share-lock the role row: a concurrent delete_role waits for this transaction
+        # (and then removes the assignment), or has committed and the role is not found.
+        await self._require_role(session, role, lock=True)
         exists = await session.scalar(
             select(RoleAssignment.id).where(RoleAssignment.user_id == user_id, RoleAssignment.role_slug == role)
         )
@@ -193,6 +193,37 @@ class AccessControl:
         grants: Mapping[str, str],
     ) -> RoleView:
         tenant = ctx.require_tenant()
+        wanted = self._validate_role(slug, name, description, grants)
+        missing = missing_grants(await self.effective_permissions(ctx), wanted, self.ctx.permissions)
+        if missing:
+            raise Forbidden(
+                f"you cannot grant permissions you do not hold: {', '.join(missing)}", missingPermissions=missing
+            )
+        return await self.create_tenant_role(tenant.id, slug=slug, name=name, description=description, grants=wanted)
+
+    async def create_tenant_role(
+        self,
+        tenant_id: uuid.UUID,
+        *,
+        slug: str,
+        name: str,
+        description: str = "",
+        grants: Mapping[str, str],
+    ) -> RoleView:
+        """Create a tenant role without checking the caller (system work: seeding, imports)."""
+        wanted = self._validate_role(slug, name, description, grants)
+        name = name.strip()
+        try:
+            async with self.ctx.db.session(tenant_id) as session, session.begin():
+                role = Role(slug=slug, name=name, description=description or "")
+                session.add(role)
+                await session.flush()
+                session.add_all(RolePermission(role_id=role.id, permission=p, scope=s) for p, s in wanted.items())
+        except IntegrityError:
+            raise Conflict(f"a role '{slug}' already exists", field="slug") from None
+        return RoleView(slug, name, description or "", False, wanted)
+
+    def _validate_role(self, slug: str, name: str, description: str, grants: Mapping[str, str]) -> dict[str, Scope]:
         if not isinstance(slug, str) or not ROLE_SLUG_RE.match(slug):
             raise Validation(
                 "role slug: 2-64 lowercase letters, digits, '-' or '_', starting with a letter", field="slug"
@@ -204,30 +235,25 @@ class AccessControl:
             raise Validation("role name must be 1-100 characters", field="name")
         if len(description or "") > 500:
             raise Validation("description must be at most 500 characters", field="description")
-        wanted = self._validate_grants(grants)
-        missing = covers(await self.effective_permissions(ctx), wanted)
-        if missing:
-            raise Forbidden(
-                f"you cannot grant permissions you do not hold: {', '.join(missing)}", missingPermissions=missing
-            )
-        try:
-            async with self.ctx.db.session(tenant.id) as session, session.begin():
-                role = Role(slug=slug, name=name, description=description or "")
-                session.add(role)
-                await session.flush()
-                session.add_all(RolePermission(role_id=role.id, permission=p, scope=s) for p, s in wanted.items())
-        except IntegrityError:
-            raise Conflict(f"a role '{slug}' already exists", field="slug") from None
-        return RoleView(slug, name, description or "", False, wanted)
+        return self._validate_grants(grants)
 
     async def delete_role(self, ctx: RequestContext, slug: str) -> None:
         tenant = ctx.require_tenant()
         if slug in BUILTIN_ROLES:
             raise Conflict(f"'{slug}' is a built-in role and cannot be deleted", field="slug")
         async with self.ctx.db.session(tenant.id) as session, session.begin():
-            role = await session.scalar(select(Role).where(Role.slug == slug))
+            # Locked: assignments being inserted concurrently commit first, then go too.
+            role = await session.scalar(select(Role).where(Role.slug == slug).with_for_update())
             if role is None:
                 raise NotFound(f"role '{slug}' not found", role=slug)
+            # Deleting a role revokes it from every holder: the rule of revoke applies.
+            grants = await self._require_role(session, slug)
+            missing = missing_grants(await self.effective_permissions(ctx), grants, self.ctx.permissions)
+            if missing:
+                raise Forbidden(
+                    f"you cannot delete a role with permissions you do not hold: {', '.join(missing)}",
+                    missingPermissions=missing,
+                )
             holders = (
                 await session.scalars(select(RoleAssignment.user_id).where(RoleAssignment.role_slug == slug))
             ).all()
@@ -248,15 +274,14 @@ class AccessControl:
         await self._check_escalation(ctx, role)
         async with self.ctx.db.session(tenant.id) as session, session.begin():
             if role == ADMIN:
-                admins = await session.scalar(
-                    select(func.count()).select_from(RoleAssignment).where(RoleAssignment.role_slug == ADMIN)
-                )
-                mine = await session.scalar(
-                    select(RoleAssignment.id).where(
-                        RoleAssignment.role_slug == ADMIN, RoleAssignment.user_id == user_id
+                # Lock the tenant's admin assignments: two admins revoking each other at
+                # once must not both succeed (the second waits, then sees one admin left).
+                admins = (
+                    await session.scalars(
+                        select(RoleAssignment.user_id).where(RoleAssignment.role_slug == ADMIN).with_for_update()
                     )
-                )
-                if mine is not None and admins == 1:
+                ).all()
+                if user_id in admins and len(admins) == 1:
                     raise Conflict("the tenant's last admin cannot lose the admin role", role=role)
             removed = await session.execute(
                 delete(RoleAssignment).where(RoleAssignment.user_id == user_id, RoleAssignment.role_slug == role)
@@ -275,19 +300,22 @@ class AccessControl:
         result: dict[str, Scope] = {}
         for index, (name, scope) in enumerate(grants.items()):
             if not catalog.is_known(name):
-                raise Validation(f"unknown permission '{name}'", field=f"grants.{index}.permission")
+                message = f"unknown permission '{name}'"
+                raise Validation(message, errors=[FieldError(("grants", index, "permission"), message)])
             declared = catalog.get(name)
             if declared is not None and declared.platform:
                 raise Forbidden(f"'{name}' is a platform permission; only super admins hold it")
             if scope not in SCOPES:
-                raise Validation("scope must be ALL or OWN", field=f"grants.{index}.scope")
+                message = "scope must be ALL or OWN"
+                raise Validation(message, errors=[FieldError(("grants", index, "scope"), message)])
             result[name] = scope
         return result
 
-    async def _require_role(self, session: AsyncSession, role: str) -> dict[str, Scope]:
+    async def _require_role(self, session: AsyncSession, role: str, *, lock: bool = False) -> dict[str, Scope]:
         if role in BUILTIN_ROLES:
             return self.ctx.permissions.grants_of_builtin(role)
-        found = await session.scalar(select(Role).where(Role.slug == role))
+        stmt = select(Role).where(Role.slug == role)
+        found = await session.scalar(stmt.with_for_update(read=True) if lock else stmt)
         if found is None:
             raise NotFound(f"role '{role}' not found", role=role)
         rows = (
@@ -299,15 +327,21 @@ class AccessControl:
 
     async def _check_escalation(self, ctx: RequestContext, role: str) -> None:
         tenant = ctx.require_tenant()
-        held = await self.effective_permissions(ctx)
         if role == SUPER_ADMIN:
-            everything = self.ctx.permissions.grants_of_builtin(SUPER_ADMIN)
-            if covers(held, everything):
+            # Holding every permission is not enough: without platform permissions an
+            # admin holds as much as a super admin. The caller must hold the role itself.
+            principal = ctx.principal
+            if (
+                principal is None
+                or principal.kind is not PrincipalKind.USER
+                or principal.user_id is None
+                or SUPER_ADMIN not in await self.roles_of(tenant.id, principal.user_id)
+            ):
                 raise Forbidden("only a super admin can assign or revoke super_admin")
             return
         async with self.ctx.db.session(tenant.id) as session:
             role_grants = await self._require_role(session, role)
-        missing = covers(held, role_grants)
+        missing = missing_grants(await self.effective_permissions(ctx), role_grants, self.ctx.permissions)
         if missing:
             raise Forbidden(
                 f"you cannot assign or revoke a role with permissions you do not hold: {', '.join(missing)}",

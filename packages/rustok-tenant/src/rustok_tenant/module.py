@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
@@ -48,6 +49,12 @@ class TenantModule:
         from rustok_tenant.permissions import PERMISSIONS
 
         return PERMISSIONS
+
+    @hookimpl
+    async def rustok_demo_data(self, ctx: AppContext, tenant_id: uuid.UUID) -> None:
+        directory = ctx.services.get(TenantDirectory)
+        tenant = await directory.get(tenant_id)
+        await directory.add_domain(tenant_id, f"{tenant.slug}.demo.example")
 
     @hookimpl
     def rustok_provide(self, ctx: AppContext) -> Mapping[type[Any], object]:

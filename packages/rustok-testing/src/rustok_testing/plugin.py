@@ -43,9 +43,19 @@ TEST_JWT_SECRET = "rustok-tests-only-signing-key-0123456789abcdef"
 def settings_for_tests(**overrides: Any) -> Settings:
     """Settings for tests: defaults of the ``test`` environment plus dotted overrides.
 
-    Mail goes to files under a temporary directory unless overridden.
+    Mail goes to files under a temporary directory, and shared cache keys get a
+    prefix of their own, unless overridden (two "instances" of one test pass the same
+    ``cache.key_prefix``).
     """
-    base = {"auth.jwt_secret": TEST_JWT_SECRET, "mail.directory": _mail_dir()}
+    base = {
+        "auth.jwt_secret": TEST_JWT_SECRET,
+        "mail.directory": _mail_dir(),
+        "cache.key_prefix": f"rustok-test-{secrets.token_hex(4)}",
+        # Real argon2id at its cheapest cost: the same code paths, a fast suite.
+        "auth.argon2_time_cost": 1,
+        "auth.argon2_memory_kib": 8,
+        "auth.argon2_parallelism": 1,
+    }
     return Settings(env="test").with_overrides({**base, **overrides})
 
 

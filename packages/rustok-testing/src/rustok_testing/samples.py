@@ -13,7 +13,6 @@ from typing import Any
 
 from ariadne import ObjectType, QueryType
 from pydantic import BaseModel
-from rustok_rbac.module import module as rbac_module
 from sqlalchemy import select
 from starlette.requests import Request
 
@@ -23,6 +22,7 @@ from rustok_core.graphql import GraphQLContribution
 from rustok_core.health import HealthCheck, HealthStatus
 from rustok_core.permissions import Permission
 from rustok_core.rest import RestRoute
+from rustok_rbac.module import module as rbac_module
 from rustok_tenant.models import TenantModule
 from rustok_tenant.module import module as tenant_module
 

@@ -21,8 +21,8 @@ from sqlalchemy import select, update
 from rustok_core.auth import Principal, PrincipalKind
 from rustok_core.cache import ReadThrough
 from rustok_core.context import AppContext
-from rustok_core.errors import Forbidden, NotFound, Unauthenticated, Validation
-from rustok_core.permissions import Scope, best_scope
+from rustok_core.errors import FieldError, Forbidden, NotFound, Unauthenticated, Validation
+from rustok_core.permissions import Scope, missing_grants
 from rustok_server.auth.models import ApiKey
 from rustok_server.auth.tokens import digest, new_secret
 
@@ -66,13 +66,15 @@ class ApiKeyService:
         if not wanted:
             raise Validation("an API key needs at least one permission", field="permissions")
         catalog = self.ctx.permissions
-        for index, permission in enumerate(wanted):
+        # Report the position in the caller's list (``wanted`` is sorted and deduplicated).
+        for index, permission in enumerate(permissions):
             if not catalog.is_known(permission):
-                raise Validation(f"unknown permission '{permission}'", field=f"permissions.{index}")
+                message = f"unknown permission '{permission}'"
+                raise Validation(message, errors=[FieldError(("permissions", index), message)])
             declared = catalog.get(permission)
             if declared is not None and declared.platform:
                 raise Forbidden(f"'{permission}' is a platform permission and cannot be given to a key")
-        missing = [p for p in wanted if best_scope(actor_grants, p) != "all"]
+        missing = missing_grants(actor_grants, dict.fromkeys(wanted, "all"), catalog)
         if missing:
             raise Forbidden(
                 f"a key cannot hold permissions you do not hold for all records: {', '.join(missing)}",

@@ -56,4 +56,6 @@ class Authenticator:
             raise Unauthenticated("the credentials were issued for another tenant", reason="TENANT_MISMATCH")
         if principal.user_id is not None and not await self.users.user_is_active(tenant.id, principal.user_id):
             raise Unauthenticated("the account is not active", reason="ACCOUNT_DISABLED")
+        if principal.session_id is not None and not await self.users.session_active(tenant.id, principal.session_id):
+            raise Unauthenticated("this sign-in has ended; sign in again", reason="SESSION_ENDED")
         return principal, tenant

@@ -1,4 +1,4 @@
-"""Password hashing (argon2id) and the password policy."""
+"""Password hashing (argon2id, cost from settings) and the password policy."""
 
 from __future__ import annotations
 
@@ -9,10 +9,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from rustok_core.errors import Validation
 from rustok_core.settings import AuthSettings
-
-_hasher = PasswordHasher()
-# Verified against when an email is unknown, so a miss costs the same as a wrong password.
-_DUMMY_HASH = _hasher.hash("rustok-timing-equalizer")
 
 
 def validate_password(
@@ -27,24 +23,34 @@ def validate_password(
     return password
 
 
-async def hash_password(password: str) -> str:
-    # argon2 takes tens of milliseconds of CPU: keep the event loop free.
-    return await asyncio.to_thread(_hasher.hash, password)
+class Passwords:
+    """argon2id with the cost from ``auth.argon2_*``; hashing runs off the event loop."""
 
+    def __init__(self, settings: AuthSettings) -> None:
+        self.hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+        # Verified against when an email is unknown, so a miss costs the same as a wrong password.
+        self.dummy_hash = self.hasher.hash("rustok-timing-equalizer")
 
-async def verify_password(password_hash: str | None, password: str) -> bool:
-    """True when ``password`` matches; runs a full argon2 verify even without a hash."""
-    target = password_hash or _DUMMY_HASH
+    async def hash(self, password: str) -> str:
+        # argon2 takes tens of milliseconds of CPU: keep the event loop free.
+        return await asyncio.to_thread(self.hasher.hash, password)
 
-    def verify() -> bool:
-        try:
-            return _hasher.verify(target, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return False
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """True when ``password`` matches; runs a full argon2 verify even without a hash."""
+        target = password_hash or self.dummy_hash
 
-    matched = await asyncio.to_thread(verify)
-    return matched and password_hash is not None
+        def verify() -> bool:
+            try:
+                return self.hasher.verify(target, password)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                return False
 
+        matched = await asyncio.to_thread(verify)
+        return matched and password_hash is not None
 
-def needs_rehash(password_hash: str) -> bool:
-    return _hasher.check_needs_rehash(password_hash)
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self.hasher.check_needs_rehash(password_hash)

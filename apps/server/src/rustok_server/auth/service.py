@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +33,7 @@ from rustok_core.ids import generate_id
 from rustok_core.interfaces import RoleAssigner, UserRef
 from rustok_core.mail import MailMessage
 from rustok_server.auth.models import AuthSession, AuthToken, User
-from rustok_server.auth.passwords import hash_password, needs_rehash, validate_password, verify_password
+from rustok_server.auth.passwords import Passwords, validate_password
 from rustok_server.auth.tokens import TokenSigner, digest, new_secret
 
 log = logging.getLogger("rustok.auth")
@@ -74,11 +75,23 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+async def _end_sessions(session: AsyncSession, *conditions: Any) -> set[uuid.UUID]:
+    """Revoke the open sessions matching ``conditions``; return their families."""
+    result = await session.execute(
+        update(AuthSession)
+        .where(AuthSession.revoked_at.is_(None), *conditions)
+        .values(revoked_at=_now())
+        .returning(AuthSession.family_id)
+    )
+    return set(result.scalars().all())
+
+
 class AuthService:
     def __init__(self, ctx: AppContext, signer: TokenSigner) -> None:
         self.ctx = ctx
         self.signer = signer
         self.settings = ctx.settings.auth
+        self.passwords = Passwords(self.settings)
 
     # -- accounts --------------------------------------------------------------------
 
@@ -95,7 +108,7 @@ class AuthService:
         email = normalize_email(email)
         validate_password(password, self.settings, email=email)
         name = _display_name(display_name, email)
-        password_hash = await hash_password(password)
+        password_hash = await self.passwords.hash(password)
         try:
             async with self.ctx.db.session(tenant_id) as session, session.begin():
                 user = User(
@@ -134,14 +147,18 @@ class AuthService:
     async def sign_in(
         self, tenant: TenantContext, *, email: str, password: str, ip: str | None, user_agent: str | None
     ) -> AuthResult:
-        email_key = email.strip().lower() if isinstance(email, str) else ""
+        try:
+            # The form sign-up stored (NFC, Unicode domain): one account, one throttle key.
+            email_key = normalize_email(email)
+        except Validation:
+            email_key = email.strip().lower() if isinstance(email, str) else ""
         await self._check_throttle(tenant.id, email_key, ip)
         if not isinstance(password, str) or len(password) > self.settings.password_max_length:
             await self._record_failure(tenant.id, email_key, ip)
             raise Unauthenticated(SIGN_IN_FAILED, reason="INVALID_CREDENTIALS")
         async with self.ctx.db.session(tenant.id) as session:
             user = await session.scalar(select(User).where(User.email == email_key))
-        if not await verify_password(user.password_hash if user else None, password) or user is None:
+        if not await self.passwords.verify(user.password_hash if user else None, password) or user is None:
             await self._record_failure(tenant.id, email_key, ip)
             raise Unauthenticated(SIGN_IN_FAILED, reason="INVALID_CREDENTIALS")
         if user.status != ACTIVE:
@@ -149,8 +166,8 @@ class AuthService:
         if self.ctx.settings.rustok.features.email_verification and user.email_verified_at is None:
             raise Forbidden("verify your email address first", reason="EMAIL_NOT_VERIFIED")
         await self._clear_failures(tenant.id, email_key)
-        if needs_rehash(user.password_hash):
-            new_hash = await hash_password(password)
+        if self.passwords.needs_rehash(user.password_hash):
+            new_hash = await self.passwords.hash(password)
             async with self.ctx.db.session(tenant.id) as session, session.begin():
                 await session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
         return await self._open_session(tenant.id, user, family_id=None, ip=ip, user_agent=user_agent)
@@ -211,18 +228,34 @@ class AuthService:
         async with self.ctx.db.session(tenant.id) as session:
             user = await session.scalar(select(User).where(User.email == email_key))
         if user is not None and user.status == ACTIVE:
-            await self._send_token_mail(tenant, user, RESET)
+            try:
+                await self._send_token_mail(tenant, user, RESET)
+            except Exception:
+                # An error here would tell the caller that the email has an account.
+                log.exception("could not send the password-reset mail in tenant %s", tenant.id)
+
+    async def resend_verification(self, tenant: TenantContext, email: str) -> None:
+        """Mail a new verification token to an unverified account; silent otherwise."""
+        try:
+            email_key = normalize_email(email)
+        except Validation:
+            return
+        async with self.ctx.db.session(tenant.id) as session:
+            user = await session.scalar(select(User).where(User.email == email_key))
+        if user is None or user.status != ACTIVE or user.email_verified_at is not None:
+            return
+        try:
+            await self._send_token_mail(tenant, user, VERIFY)
+        except Exception:
+            log.exception("could not send the verification mail in tenant %s", tenant.id)
 
     async def reset_password(self, tenant: TenantContext, token: str, password: str) -> None:
         async with self.ctx.db.session(tenant.id) as session, session.begin():
             _, user = await self._consume_token(session, token, RESET)
             validate_password(password, self.settings, email=user.email)
-            user.password_hash = await hash_password(password)
-            await session.execute(
-                update(AuthSession)
-                .where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
-                .values(revoked_at=_now())
-            )
+            user.password_hash = await self.passwords.hash(password)
+            ended = await _end_sessions(session, AuthSession.user_id == user.id)
+        await self._forget_families(tenant.id, ended)
 
     async def verify_email(self, tenant: TenantContext, token: str) -> None:
         async with self.ctx.db.session(tenant.id) as session, session.begin():
@@ -235,16 +268,17 @@ class AuthService:
             raise Forbidden("only users have passwords")
         async with self.ctx.db.session(principal.tenant_id) as session:
             user = await session.get(User, principal.user_id)
-        if user is None or not await verify_password(user.password_hash, current or ""):
+        if user is None or not await self.passwords.verify(user.password_hash, current or ""):
             raise Validation("the current password is wrong", field="currentPassword")
         validate_password(new, self.settings, email=user.email, field="newPassword")
-        new_hash = await hash_password(new)
+        new_hash = await self.passwords.hash(new)
         async with self.ctx.db.session(principal.tenant_id) as session, session.begin():
             await session.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
-            others = update(AuthSession).where(AuthSession.user_id == user.id, AuthSession.revoked_at.is_(None))
+            others = [AuthSession.user_id == user.id]
             if principal.session_id is not None:
-                others = others.where(AuthSession.family_id != principal.session_id)
-            await session.execute(others.values(revoked_at=_now()))
+                others.append(AuthSession.family_id != principal.session_id)
+            ended = await _end_sessions(session, *others)
+        await self._forget_families(principal.tenant_id, ended)
 
     async def set_status(self, tenant_id: uuid.UUID, user_id: uuid.UUID, status: str, *, actor: Principal) -> User:
         if status not in (ACTIVE, DISABLED):
@@ -256,12 +290,8 @@ class AuthService:
             if user is None:
                 raise NotFound("user not found")
             user.status = status
-            if status == DISABLED:
-                await session.execute(
-                    update(AuthSession)
-                    .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
-                    .values(revoked_at=_now())
-                )
+            ended = await _end_sessions(session, AuthSession.user_id == user_id) if status == DISABLED else set()
+        await self._forget_families(tenant_id, ended)
         await self.forget_user(tenant_id, user_id)
         return user
 
@@ -327,11 +357,29 @@ class AuthService:
 
     async def _revoke_family(self, tenant_id: uuid.UUID, family_id: uuid.UUID) -> None:
         async with self.ctx.db.session(tenant_id) as session, session.begin():
-            await session.execute(
-                update(AuthSession)
-                .where(AuthSession.family_id == family_id, AuthSession.revoked_at.is_(None))
-                .values(revoked_at=_now())
-            )
+            await _end_sessions(session, AuthSession.family_id == family_id)
+        await self._forget_families(tenant_id, {family_id})
+
+    async def session_active(self, tenant_id: uuid.UUID, family_id: uuid.UUID) -> bool:
+        """Whether a sign-in (session family) is still open. Cached; checked per request,
+        so that signing out, changing the password or a reset ends access tokens at once."""
+        families = self.ctx.state["auth.open_sessions"]
+
+        async def load() -> bool | None:
+            async with self.ctx.db.session(tenant_id) as session:
+                open_row = await session.scalar(
+                    select(AuthSession.id)
+                    .where(AuthSession.family_id == family_id, AuthSession.revoked_at.is_(None))
+                    .limit(1)
+                )
+            return True if open_row is not None else None
+
+        return bool(await families.get(f"{tenant_id}:{family_id}", load))
+
+    async def _forget_families(self, tenant_id: uuid.UUID, families: Iterable[uuid.UUID]) -> None:
+        keys = [f"{tenant_id}:{family}" for family in families]
+        if keys:
+            await self.ctx.state["auth.open_sessions"].invalidate(*keys)
 
     async def _send_token_mail(self, tenant: TenantContext, user: User, purpose: str) -> None:
         secret = new_secret()

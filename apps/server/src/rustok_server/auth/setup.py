@@ -28,7 +28,15 @@ def install_auth(ctx: AppContext) -> Authenticator:
         encode=lambda active: b"1" if active else b"0",
         decode=lambda raw: raw == b"1",
     )
-    ctx.state.setdefault("cache_lookups", []).append(ctx.state["auth.active_users"])
+    ctx.state["auth.open_sessions"] = ReadThrough(
+        ctx.cache,
+        "open-session",
+        ttl=float(settings.auth.refresh_token_ttl),
+        negative_ttl=float(settings.auth.refresh_token_ttl),
+        encode=lambda _: b"1",
+        decode=lambda _: True,
+    )
+    ctx.state.setdefault("cache_lookups", []).extend([ctx.state["auth.active_users"], ctx.state["auth.open_sessions"]])
     users = AuthService(ctx, signer)
     api_keys = ApiKeyService(ctx)
     ctx.state["auth.service"] = users

@@ -12,6 +12,7 @@ import os
 import secrets
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,10 +56,19 @@ class AccessClaims:
 
 
 class TokenSigner:
-    def __init__(self, key: bytes, *, issuer: str, ttl: int) -> None:
+    """Issues and verifies access tokens.
+
+    Verified tokens are remembered (by their full text, until they expire) so that a
+    client's repeated requests skip the HMAC and JSON work; a token that fails never
+    enters the memory.
+    """
+
+    def __init__(self, key: bytes, *, issuer: str, ttl: int, remember: int = 10_000) -> None:
         self.key = key
         self.issuer = issuer
         self.ttl = ttl
+        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
+        self._remember = remember
 
     def issue(self, *, user_id: uuid.UUID, tenant_id: uuid.UUID, session_id: uuid.UUID | None) -> tuple[str, int]:
         now = int(time.time())
@@ -74,6 +84,19 @@ class TokenSigner:
         return jwt.encode(claims, self.key, algorithm=ALGORITHM), now + self.ttl
 
     def verify(self, token: str) -> AccessClaims:
+        known = self._verified.get(token)
+        if known is not None:
+            if known.expires_at > time.time():
+                self._verified.move_to_end(token)
+                return known
+            del self._verified[token]
+        claims = self._decode(token)
+        self._verified[token] = claims
+        if len(self._verified) > self._remember:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _decode(self, token: str) -> AccessClaims:
         try:
             claims = jwt.decode(
                 token,

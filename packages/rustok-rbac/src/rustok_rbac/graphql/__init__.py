@@ -10,6 +10,7 @@ from ariadne import EnumType, MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
 from rustok_core.context import RequestContext
+from rustok_core.errors import FieldError, Validation
 from rustok_core.graphql import GraphQLContribution
 from rustok_core.interfaces import Authorizer
 from rustok_core.loaders import load_one
@@ -73,7 +74,10 @@ async def resolve_my_permissions(_: Any, info: GraphQLResolveInfo) -> list[dict[
 async def resolve_create_role(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> dict[str, Any]:
     ctx: RequestContext = info.context
     grants: dict[str, str] = {}
-    for grant in input["grants"]:
+    for index, grant in enumerate(input["grants"]):
+        if grant["permission"] in grants:
+            message = f"permission '{grant['permission']}' is listed twice"
+            raise Validation(message, errors=[FieldError(("grants", index, "permission"), message)])
         grants[grant["permission"]] = grant.get("scope") or "all"
     view = await _access(ctx).create_role(
         ctx, slug=input["slug"], name=input["name"], description=input.get("description") or "", grants=grants

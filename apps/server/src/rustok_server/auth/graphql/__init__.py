@@ -141,6 +141,13 @@ async def resolve_verify(_: Any, info: GraphQLResolveInfo, token: str) -> bool:
     return True
 
 
+@mutation.field("resendVerification")
+async def resolve_resend_verification(_: Any, info: GraphQLResolveInfo, email: str) -> bool:
+    ctx: RequestContext = info.context
+    await _auth(ctx).resend_verification(ctx.require_tenant(), email)
+    return True
+
+
 @mutation.field("changePassword")
 async def resolve_change_password(_: Any, info: GraphQLResolveInfo, current_password: str, new_password: str) -> bool:
     ctx: RequestContext = info.context
