@@ -77,3 +77,28 @@ async def test_limits_can_be_switched_off(boot_platform: Any, make_tenant: Any) 
             for _ in range(6)
         }
     assert statuses == {200}
+
+
+async def test_oversized_bodies_are_refused_before_they_are_read(boot_platform: Any, make_tenant: Any) -> None:
+    platform = boot_platform(**{"server.max_body_bytes": 2048})
+    app = create_app(platform)
+    tenant = await make_tenant(platform=platform)
+    big_query = "{ currentTenant { slug } }" + " " * 4096
+    async with app.router.lifespan_context(app), RustokClient(app) as client:
+        declared = await client.post("/graphql", json={"query": big_query}, headers={"X-Tenant-ID": tenant.slug})
+        assert declared.status_code == 413
+        assert error_codes(declared.json()) == ["VALIDATION"]
+        assert declared.json()["errors"][0]["extensions"]["reason"] == "BODY_TOO_LARGE"
+
+        async def chunks():  # no Content-Length: the body is counted while it streams
+            for _ in range(4):
+                yield b" " * 1024
+
+        headers = {"X-Tenant-ID": tenant.slug, "content-type": "application/json"}
+        streamed = await client.post("/graphql", content=chunks(), headers=headers)
+        assert streamed.status_code == 413
+        assert streamed.json()["reason"] == "BODY_TOO_LARGE"
+        small = await client.post(
+            "/graphql", json={"query": "{ currentTenant { slug } }"}, headers={"X-Tenant-ID": tenant.slug}
+        )
+        assert small.status_code == 200

@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rustok_core.context import REQUEST_CONTEXT_KEY, AppContext, RequestContext
-from rustok_core.errors import ErrorCode, RateLimited, RustokError
+from rustok_core.errors import ErrorCode, RateLimited, RustokError, Validation
 from rustok_core.ids import generate_id, id_to_ulid
 from rustok_core.interfaces import TenantResolver
 from rustok_core.net import TrustedProxies
@@ -30,6 +30,19 @@ from rustok_server.metrics import Metrics
 from rustok_server.rest.problems import WWW_AUTHENTICATE, problem_response
 
 REQUEST_ID_KEY = "rustok.request_id"
+
+
+class BodyTooLarge(Validation):
+    """A ``VALIDATION`` error answered with HTTP 413."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="BODY_TOO_LARGE")
+
+    @property
+    def http_status(self) -> int:
+        return 413
+
+
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 API_PATHS = ("/graphql", "/api/v1/")
 
@@ -65,6 +78,7 @@ class RustokMiddleware:
         self.proxies = TrustedProxies(ctx.settings.rustok.tenant.trusted_proxies)
         limits = ctx.settings.rustok.rate_limit
         self.rate_limited = limits.enabled
+        self.max_body = ctx.settings.server.max_body_bytes
         self.capacity, self.refill = per_minute(limits.requests_per_minute, limits.burst)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,6 +104,13 @@ class RustokMiddleware:
             await send(message)
 
         path: str = scope["path"]
+        if path.startswith(API_PATHS):
+            declared = conn.headers.get("content-length")
+            if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
+                await self._too_large(conn, path)(scope, receive, send_with_id)
+                self.metrics.http_requests.labels(scope["method"], route_label(path), "413").inc()
+                return
+            receive = self._limited(receive)
         try:
             peer = conn.client.host if conn.client else None
             ctx = RequestContext(app=self.ctx, conn=conn, client_ip=self.proxies.client_ip(peer, conn.headers))
@@ -120,6 +141,25 @@ class RustokMiddleware:
         if not decision.allowed:
             self.metrics.rate_limited.inc()
             raise RateLimited("too many requests; slow down", retry_after=decision.retry_after)
+
+    def _limited(self, receive: Receive) -> Receive:
+        """Count streamed body bytes (chunked uploads declare no length)."""
+        seen = 0
+        limit = self.max_body
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLarge(f"the request body is larger than {limit} bytes")
+            return message
+
+        return counted
+
+    def _too_large(self, conn: HTTPConnection, path: str) -> Response:
+        return self._reject(BodyTooLarge(f"the request body is larger than {self.max_body} bytes"), conn, path)
 
     @staticmethod
     def _reject(error: RustokError, conn: HTTPConnection, path: str) -> Response:

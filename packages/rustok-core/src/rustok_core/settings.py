@@ -41,6 +41,8 @@ class ServerSettings(_Section):
     cors_origins: list[str] = Field(default_factory=list)
     # Seconds uvicorn waits for open requests on shutdown.
     graceful_timeout: float = Field(default=10.0, ge=0)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    """Largest request body accepted on API paths (413 beyond it)."""
 
 
 class DatabaseSettings(_Section):
