@@ -45,7 +45,7 @@ async def test_toggling_modules_switches_their_api_per_tenant(
         assert (await client.graphql_data("{ betaHello }", tenant=neighbour)) == {"betaHello": "hello from beta"}
 
         modules = await client.graphql_data("{ enabledModules }", tenant=shop)
-        assert modules["enabledModules"] == ["rbac", "tenant", "alpha"]
+        assert modules["enabledModules"] == ["events", "rbac", "tenant", "alpha"]
 
         refused = await client.graphql(TOGGLE, {"slug": "alpha", "on": True}, headers=admin)
         assert "errors" not in refused  # already on: a no-op, not an error
@@ -65,6 +65,7 @@ async def test_toggling_modules_switches_their_api_per_tenant(
         registry_query = "{ moduleRegistry { slug kind dependencies enabledForTenant } }"
         registry = await client.graphql_data(registry_query, tenant=shop)
         assert registry["moduleRegistry"] == [
+            {"slug": "events", "kind": "CORE", "dependencies": [], "enabledForTenant": True},
             {"slug": "rbac", "kind": "CORE", "dependencies": [], "enabledForTenant": True},
             {"slug": "tenant", "kind": "CORE", "dependencies": [], "enabledForTenant": True},
             {"slug": "alpha", "kind": "OPTIONAL", "dependencies": [], "enabledForTenant": True},

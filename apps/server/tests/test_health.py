@@ -68,7 +68,7 @@ async def test_module_health_lists_every_module_with_its_checks(sample: Any) -> 
     _, client = sample
     body = (await client.get("/health/modules")).json()
     by_slug = {m["slug"]: m for m in body["modules"]}
-    assert list(by_slug) == ["rbac", "tenant", "alpha", "beta"]
+    assert list(by_slug) == ["events", "rbac", "tenant", "alpha", "beta"]
     assert by_slug["alpha"]["status"] == "degraded"
     assert by_slug["alpha"]["checks"] == [{"name": "alpha-cache", "status": "degraded", "detail": "warming up"}]
     assert by_slug["tenant"]["kind"] == "core"

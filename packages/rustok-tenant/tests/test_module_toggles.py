@@ -28,7 +28,7 @@ async def module_rows(platform: Platform, tenant_id: Any) -> dict[str, TenantMod
 async def test_new_tenants_get_every_optional_module_in_dependency_order(platform: Any) -> None:
     booted, alpha, beta = platform
     tenant = await booted.ctx.services.get(TenantDirectory).create(slug="all-on", name="All")
-    assert tenant.enabled_modules == {"tenant", "rbac", "alpha", "beta"}
+    assert tenant.enabled_modules == {"events", "tenant", "rbac", "alpha", "beta"}
     assert alpha.enable_calls == [tenant.id]
     assert beta.enable_calls == [tenant.id]
     rows = await module_rows(booted, tenant.id)
@@ -49,7 +49,7 @@ async def test_dependencies_are_enforced_in_both_directions(platform: Any) -> No
     booted, _, _ = platform
     directory = booted.ctx.services.get(TenantDirectory)
     tenant = await directory.create(slug="deps", name="Deps", modules=[])
-    assert tenant.enabled_modules == {"tenant", "rbac"}
+    assert tenant.enabled_modules == {"events", "tenant", "rbac"}
 
     with pytest.raises(Conflict) as refused:
         await directory.set_module_enabled(tenant.id, "beta", True)
@@ -57,16 +57,16 @@ async def test_dependencies_are_enforced_in_both_directions(platform: Any) -> No
 
     await directory.set_module_enabled(tenant.id, "alpha", True)
     enabled = await directory.set_module_enabled(tenant.id, "beta", True)
-    assert enabled.enabled_modules == {"tenant", "rbac", "alpha", "beta"}
+    assert enabled.enabled_modules == {"events", "tenant", "rbac", "alpha", "beta"}
 
     with pytest.raises(Conflict) as blocked:
         await directory.set_module_enabled(tenant.id, "alpha", False)
     assert blocked.value.details["enabledDependents"] == ["beta"]
-    assert (await directory.get(tenant.id)).enabled_modules == {"tenant", "rbac", "alpha", "beta"}
+    assert (await directory.get(tenant.id)).enabled_modules == {"events", "tenant", "rbac", "alpha", "beta"}
 
     await directory.set_module_enabled(tenant.id, "beta", False)
     final = await directory.set_module_enabled(tenant.id, "alpha", False)
-    assert final.enabled_modules == {"tenant", "rbac"}
+    assert final.enabled_modules == {"events", "tenant", "rbac"}
 
 
 async def test_core_modules_cannot_be_disabled_and_unknown_modules_are_not_found(platform: Any) -> None:
@@ -108,7 +108,7 @@ async def test_a_failing_enable_hook_rolls_the_toggle_back(platform: Any) -> Non
     alpha.fail_on_enable = RuntimeError("cannot prepare storage")
     with pytest.raises(Internal, match="module 'alpha' failed to enable: cannot prepare storage"):
         await directory.set_module_enabled(tenant.id, "alpha", True)
-    assert (await directory.get(tenant.id)).enabled_modules == {"tenant", "rbac"}
+    assert (await directory.get(tenant.id)).enabled_modules == {"events", "tenant", "rbac"}
     assert await module_rows(booted, tenant.id) == {}
 
     alpha.fail_on_enable = Validation("bad settings", field="settings")

@@ -3,6 +3,7 @@
 from rustok_server.manifest import ManifestEntry
 
 MODULES: tuple[ManifestEntry, ...] = (
+    ManifestEntry(slug="events", package="rustok-outbox", required=True, depends_on=()),
     ManifestEntry(slug="rbac", package="rustok-rbac", required=True, depends_on=()),
     ManifestEntry(slug="tenant", package="rustok-tenant", required=True, depends_on=()),
 )

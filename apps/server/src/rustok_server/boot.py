@@ -21,6 +21,7 @@ from rustok_core.context import AppContext
 from rustok_core.db import Database
 from rustok_core.embedded import start_embedded_postgres
 from rustok_core.errors import BootError
+from rustok_core.events import EventPublisher
 from rustok_core.interfaces import Authorizer, RoleAssigner, TenantDirectory, TenantResolver
 from rustok_core.mail import mailer_from_settings
 from rustok_core.migrations import MigrationRunner, MigrationStatus
@@ -168,6 +169,7 @@ REQUIRED_SERVICES = (
     (TenantDirectory, "rustok-tenant"),
     (Authorizer, "rustok-rbac"),
     (RoleAssigner, "rustok-rbac"),
+    (EventPublisher, "rustok-outbox"),
 )
 SERVER_MIGRATIONS = Path(__file__).parent / "auth" / "migrations" / "versions"
 

@@ -46,6 +46,27 @@ class CliState:
 
         return boot(self.settings(), **kwargs)
 
+    def run_with_context(self, work: Callable[[Any], Awaitable[T]], *, start: bool = False) -> T:
+        """Boot, run ``work(ctx)`` (between startup and shutdown hooks if ``start``), clean up."""
+        platform = self.boot()
+
+        async def main() -> T:
+            registry = platform.registry
+            try:
+                if start:
+                    await platform.runtime.start()
+                    await registry.call_async("rustok_startup", ctx=platform.ctx)
+                try:
+                    return await work(platform.ctx)
+                finally:
+                    if start:
+                        await registry.call_async("rustok_shutdown", ctx=platform.ctx, reverse=True)
+                        await platform.runtime.stop()
+            finally:
+                await platform.ctx.db.dispose()
+
+        return asyncio.run(main())
+
 
 def _run(state: CliState, work: Callable[[Any], Awaitable[T]], **boot_kwargs: Any) -> T:
     platform = state.boot(**boot_kwargs)

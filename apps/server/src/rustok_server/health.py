@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
+from prometheus_client import generate_latest
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import Response
@@ -68,7 +69,15 @@ class Health:
         for lookup in self.ctx.state.get("cache_lookups", ()):
             for result, count in (await lookup.stats()).items():
                 self.metrics.cache_lookups.labels(lookup.name, result).set(count)
-        return Response(self.metrics.render(), media_type=self.metrics.content_type)
+        for refresh in self.ctx.state.get("metrics_refreshers", ()):
+            try:
+                await refresh()
+            except Exception:
+                log.exception("a metrics refresher failed")
+        body = self.metrics.render() + b"".join(
+            generate_latest(registry) for registry in self.ctx.state.get("metrics_registries", ())
+        )
+        return Response(body, media_type=self.metrics.content_type)
 
     async def _database_check(self) -> HealthCheck:
         try:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from rustok_core.context import AppContext
+    from rustok_core.events import DomainEvent, EventHandler
     from rustok_core.graphql import GraphQLContribution
     from rustok_core.health import HealthCheck
     from rustok_core.module import ModuleInfo
@@ -97,13 +98,21 @@ def rustok_permissions() -> Sequence[Permission]:  # type: ignore[empty-body]
 
 
 @hookspec
-def rustok_event_types() -> Sequence[type[Any]]:  # type: ignore[empty-body]
-    """Return the module's domain event classes, for the event schema registry."""
+def rustok_event_types() -> Sequence[type[DomainEvent]]:  # type: ignore[empty-body]
+    """Return the module's domain event classes (``DomainEvent`` subclasses) for the registry.
+
+    Each has a stable ``event_type`` and ``schema_version``; their JSON Schemas are
+    exported to ``docs/events/`` by ``xtask generate``.
+    """
 
 
 @hookspec
-def rustok_event_handlers(ctx: AppContext) -> Sequence[Any]:  # type: ignore[empty-body]
-    """Return the event handlers the module subscribes (each idempotent)."""
+def rustok_event_handlers(ctx: AppContext) -> Sequence[EventHandler]:  # type: ignore[empty-body]
+    """Return the event handlers the module subscribes (``rustok_core.events.EventHandler``).
+
+    Delivery is at least once; the events module writes a receipt per (handler, event)
+    in the handler's transaction so that effects happen once.
+    """
 
 
 @hookspec

@@ -176,6 +176,25 @@ class RateLimitSettings(_Section):
 
 class EventSettings(_Section):
     transport: Literal["memory", "outbox", "stream"] = "outbox"
+    """memory: in-process after commit; outbox: sys_events + relay; stream: outbox + NATS JetStream."""
+    batch_size: int = Field(default=100, ge=1, le=10_000)
+    lease_seconds: float = Field(default=30.0, gt=0)
+    """How long a relay owns a claimed batch; a crashed relay's claim expires after it."""
+    max_attempts: int = Field(default=5, ge=1, le=100)
+    backoff_base: float = Field(default=1.0, gt=0)
+    backoff_max: float = Field(default=60.0, gt=0)
+    poll_interval: float = Field(default=5.0, gt=0)
+    """Longest a relay waits without a NOTIFY (scheduled retries, expired leases)."""
+    retention_days: float = Field(default=7.0, gt=0)
+    """Dispatched events are pruned after this long; the DLQ is kept until handled."""
+    memory_capacity: int = Field(default=10_000, ge=10)
+    relay: bool = True
+    """Run the relay (and stream consumers) in this process."""
+    nats_url: str | None = None
+    """NATS with JetStream for transport 'stream' (``NATS_URL``)."""
+    stream_name: str = "RUSTOK"
+    subject_prefix: str = "rustok"
+    duplicate_window: float = Field(default=120.0, gt=0)
 
 
 class RustokSettings(_Section):
@@ -220,6 +239,7 @@ ENV_ALIASES: Mapping[str, tuple[str, ...]] = {
     "DATABASE_URL": ("database", "url"),
     "REDIS_URL": ("cache", "redis_url"),
     "RUSTOK_EVENT_TRANSPORT": ("rustok", "events", "transport"),
+    "NATS_URL": ("rustok", "events", "nats_url"),
     "RUSTOK_LOG_LEVEL": ("log_level",),
     "RUSTOK_JWT_SECRET": ("auth", "jwt_secret"),
 }

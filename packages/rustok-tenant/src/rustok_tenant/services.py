@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rustok_core.context import AppContext, TenantContext
 from rustok_core.db import translate_db_error
 from rustok_core.errors import BootError, Conflict, Internal, NotFound, RustokError, Validation
+from rustok_core.events import DomainEvent, EventPublisher
+from rustok_core.events.core_events import ModuleDisabled, ModuleEnabled, TenantCreated, TenantUpdated
 from rustok_core.ids import generate_id, parse_id
 from rustok_core.module import ModuleKind
 from rustok_tenant.lookups import keys_of, tenant_lookups
@@ -165,6 +167,11 @@ class TenantService:
                     )
                 )
                 await session.flush()
+                await self._publish(
+                    session,
+                    tenant_id,
+                    TenantCreated(tenant_id=tenant_id, slug=slug, name=name, default_locale=default_locale),
+                )
                 for module in to_enable:
                     await self._switch(session, tenant_id, module, enabled=True, existing=None)
         except IntegrityError as exc:
@@ -189,6 +196,7 @@ class TenantService:
             tenant = await session.get(Tenant, current.id, with_for_update=True)
             if tenant is None:
                 raise NotFound(f"tenant '{key}' not found")
+            before = (tenant.name, tenant.is_active, tenant.default_locale, tuple(tenant.locales))
             if name is not None:
                 tenant.name = _validate_name(name)
             if is_active is not None:
@@ -197,6 +205,14 @@ class TenantService:
                 new_default = validate_locale(default_locale or tenant.default_locale, "defaultLocale")
                 tenant.default_locale = new_default
                 tenant.locales = list(_merge_locales(new_default, locales if locales is not None else tenant.locales))
+            after = (tenant.name, tenant.is_active, tenant.default_locale, tuple(tenant.locales))
+            changed = [field for field, old, new in zip(_PROFILE_FIELDS, before, after, strict=True) if old != new]
+            if changed:
+                await self._publish(
+                    session,
+                    tenant.id,
+                    TenantUpdated(tenant_id=tenant.id, slug=tenant.slug, is_active=tenant.is_active, changed=changed),
+                )
         updated = await self.get(current.id)
         await self._changed(current, updated)
         return updated
@@ -295,6 +311,9 @@ class TenantService:
                 )
         return plan
 
+    async def _publish(self, session: AsyncSession, tenant_id: uuid.UUID, event: DomainEvent) -> None:
+        await self.ctx.services.get(EventPublisher).publish(session, event, tenant_id=tenant_id)
+
     async def _switch(
         self,
         session: AsyncSession,
@@ -314,6 +333,9 @@ class TenantService:
             if enabled:
                 existing.enabled_at = now
         await session.flush()
+        await self._publish(
+            session, tenant_id, ModuleEnabled(module=module) if enabled else ModuleDisabled(module=module)
+        )
         hook = "rustok_on_enable" if enabled else "rustok_on_disable"
         action = "enable" if enabled else "disable"
         try:
@@ -325,6 +347,9 @@ class TenantService:
         except Exception as exc:
             log.exception("module %s failed to %s for tenant %s", module, action, tenant_id)
             raise Internal(f"module '{module}' failed to {action}: {exc}", module=module) from exc
+
+
+_PROFILE_FIELDS = ("name", "isActive", "defaultLocale", "locales")
 
 
 def _try_parse_id(text: str) -> uuid.UUID | None:

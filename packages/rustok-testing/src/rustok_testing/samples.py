@@ -8,20 +8,24 @@ with the real tenant module.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from ariadne import ObjectType, QueryType
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, text
 from starlette.requests import Request
 
 from rustok_core import ModuleInfo, ModuleKind, hookimpl
 from rustok_core.context import AppContext
+from rustok_core.errors import Validation
+from rustok_core.events import DomainEvent, EventEnvelope
 from rustok_core.graphql import GraphQLContribution
 from rustok_core.health import HealthCheck, HealthStatus
 from rustok_core.permissions import Permission
 from rustok_core.rest import RestRoute
+from rustok_outbox.module import module as events_module
 from rustok_rbac.module import module as rbac_module
 from rustok_tenant.models import TenantModule
 from rustok_tenant.module import module as tenant_module
@@ -240,10 +244,111 @@ def make_beta() -> SampleModule:
 
 
 def core_plugins() -> list[object]:
-    """The core modules every platform needs: tenant and rbac."""
-    return [tenant_module, rbac_module]
+    """The core modules every platform needs: events, rbac and tenant."""
+    return [events_module, tenant_module, rbac_module]
 
 
 def sample_plugins() -> list[object]:
     """The core modules plus fresh ``alpha`` and ``beta`` sample modules."""
     return [*core_plugins(), make_alpha(), make_beta()]
+
+
+# --- an events sample: a "recorder" module with handlers whose behaviour events control ----
+
+RECORDER_TABLE = """
+CREATE TABLE IF NOT EXISTS recorder_effects (
+    id bigserial PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    handler text NOT NULL,
+    event_id uuid NOT NULL,
+    n integer NOT NULL,
+    attempts integer NOT NULL,
+    recorded_at timestamptz NOT NULL DEFAULT clock_timestamp()
+)
+"""
+
+
+class ThingHappened(DomainEvent):
+    """Sample event; version 2 renamed ``count`` to ``n``.
+
+    ``fail_times`` makes handlers fail that many deliveries (``fail_handler`` picks
+    one handler, else all); ``sleep`` makes them slow (seconds).
+    """
+
+    event_type = "recorder.thing.happened"
+    schema_version = 2
+    n: int
+    fail_times: int = 0
+    fail_handler: str | None = None
+    sleep: float = 0.0
+
+    @classmethod
+    def upcast(cls, from_version: int, payload: dict[str, Any]) -> dict[str, Any]:
+        if from_version == 1:
+            upgraded = dict(payload)
+            upgraded["n"] = upgraded.pop("count")
+            return upgraded
+        return super().upcast(from_version, payload)
+
+    def check(self) -> None:
+        if self.n < 0:
+            raise Validation("n must not be negative", field="payload.n")
+
+
+class RecordingHandler:
+    """Writes one row per application of an event into ``recorder_effects``."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def handles(self, envelope: EventEnvelope) -> bool:
+        return envelope.event_type == ThingHappened.event_type
+
+    async def handle(self, envelope: EventEnvelope, session: Any) -> None:
+        payload = envelope.payload
+        await session.execute(
+            text(
+                "INSERT INTO recorder_effects (tenant_id, handler, event_id, n, attempts) "
+                "VALUES (:tenant, :handler, :event, :n, :attempts)"
+            ),
+            {
+                "tenant": envelope.tenant_id,
+                "handler": self.name,
+                "event": envelope.id,
+                "n": payload["n"],
+                "attempts": envelope.attempts,
+            },
+        )
+        if payload.get("sleep"):
+            await asyncio.sleep(payload["sleep"])
+        targeted = payload.get("fail_handler") in (None, self.name)
+        if targeted and envelope.attempts < payload.get("fail_times", 0):
+            raise RuntimeError(f"{self.name} fails on purpose (attempt {envelope.attempts + 1})")
+
+
+class RecorderModule:
+    """An optional module declaring ``recorder.thing.happened`` and two handlers."""
+
+    handler_names = ("recorder.first", "recorder.second")
+
+    @hookimpl
+    def rustok_module(self) -> ModuleInfo:
+        return ModuleInfo(slug="recorder", name="Recorder", version="1.0.0", kind=ModuleKind.OPTIONAL)
+
+    @hookimpl
+    def rustok_event_types(self) -> Sequence[type[DomainEvent]]:
+        return (ThingHappened,)
+
+    @hookimpl
+    def rustok_event_handlers(self) -> Sequence[RecordingHandler]:
+        return tuple(RecordingHandler(name) for name in self.handler_names)
+
+
+async def ensure_recorder_table(db: Any) -> None:
+    async with db.engine.begin() as conn:
+        await conn.execute(text(RECORDER_TABLE))
+
+
+def recorder_plugins() -> list[object]:
+    """The core modules plus the recorder."""
+    return [*core_plugins(), RecorderModule()]

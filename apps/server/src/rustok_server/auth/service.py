@@ -29,6 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rustok_core.auth import Principal
 from rustok_core.context import AppContext, TenantContext
 from rustok_core.errors import Conflict, Forbidden, NotFound, RateLimited, Unauthenticated, Validation
+from rustok_core.events import EventPublisher
+from rustok_core.events.core_events import UserRegistered, UserStatusChanged
 from rustok_core.ids import generate_id
 from rustok_core.interfaces import RoleAssigner, UserRef
 from rustok_core.mail import MailMessage
@@ -120,6 +122,12 @@ class AuthService:
                 )
                 session.add(user)
                 await session.flush()
+                registered = UserRegistered(
+                    user_id=user.id,
+                    email=email,
+                    verification_required=not verified and self.ctx.settings.rustok.features.email_verification,
+                )
+                await self._events().publish(session, registered, tenant_id=tenant_id)
                 if role is not None:
                     await self.ctx.services.get(RoleAssigner).assign_role(tenant_id, user.id, role, session=session)
         except IntegrityError:
@@ -289,8 +297,16 @@ class AuthService:
             user = await session.get(User, user_id)
             if user is None:
                 raise NotFound("user not found")
+            changed = user.status != status
             user.status = status
             ended = await _end_sessions(session, AuthSession.user_id == user_id) if status == DISABLED else set()
+            if changed:
+                await self._events().publish(
+                    session,
+                    UserStatusChanged(user_id=user_id, status=status),
+                    tenant_id=tenant_id,
+                    actor_id=actor.user_id,
+                )
         await self._forget_families(tenant_id, ended)
         await self.forget_user(tenant_id, user_id)
         return user
@@ -446,6 +462,9 @@ class AuthService:
 
     async def _clear_failures(self, tenant_id: uuid.UUID, email: str) -> None:
         await self._cache().invalidate(f"login-failures:{tenant_id}:{email}")
+
+    def _events(self) -> EventPublisher:
+        return self.ctx.services.get(EventPublisher)
 
     def _cache(self) -> Any:
         assert self.ctx.cache is not None

@@ -11,7 +11,7 @@ administration, index rebuilds).
 from rustok_core.db.base import Base, TenantOwned, Timestamped, Versioned, expect_version, metadata
 from rustok_core.db.database import Database, normalize_url
 from rustok_core.db.errors import translate_db_error
-from rustok_core.db.scoping import TenantIsolationError
+from rustok_core.db.scoping import TenantIsolationError, after_commit
 
 __all__ = [
     "Base",
@@ -20,6 +20,7 @@ __all__ = [
     "TenantOwned",
     "Timestamped",
     "Versioned",
+    "after_commit",
     "expect_version",
     "metadata",
     "normalize_url",

@@ -9,11 +9,12 @@ forgotten scope fails closed instead of leaking rows.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, with_loader_criteria
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction, with_loader_criteria
 
 from rustok_core.db.base import TenantOwned
 from rustok_core.errors import Forbidden
@@ -104,3 +105,41 @@ def _stamp_and_guard(session: Session, flush_context: UOWTransaction, instances:
     for obj in list(session.dirty) + list(session.deleted):
         if isinstance(obj, TenantOwned) and obj.tenant_id != tenant_id:
             raise TenantIsolationError(f"cannot change a {type(obj).__name__} that belongs to another tenant")
+
+
+# --- work to do once the transaction commits ------------------------------------------------
+
+AFTER_COMMIT_KEY = "rustok.after_commit"
+
+
+def after_commit(
+    session: Session | AsyncSession,
+    callback: Callable[[], None],
+    *,
+    on_rollback: Callable[[], None] | None = None,
+) -> None:
+    """Run ``callback`` once the session's current transaction commits.
+
+    On rollback the callback is dropped and ``on_rollback`` runs instead. Used to hand
+    work to the outside world only when the write is durable (in-process event
+    delivery, cache invalidation). Callbacks must be quick and not raise.
+    """
+    sync = session.sync_session if isinstance(session, AsyncSession) else session
+    sync.info.setdefault(AFTER_COMMIT_KEY, []).append((callback, on_rollback))
+
+
+@event.listens_for(RustokSession, "after_commit")
+def _run_after_commit(session: Session) -> None:
+    for callback, _ in session.info.pop(AFTER_COMMIT_KEY, ()):
+        callback()
+
+
+@event.listens_for(RustokSession, "after_transaction_end")
+def _drop_after_commit(session: Session, transaction: SessionTransaction) -> None:
+    # Fires after every transaction, including one closed without ever touching the
+    # database; a commit has already consumed the callbacks.
+    if transaction.parent is not None:
+        return
+    for _, on_rollback in session.info.pop(AFTER_COMMIT_KEY, ()):
+        if on_rollback is not None:
+            on_rollback()

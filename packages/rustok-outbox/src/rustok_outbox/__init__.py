@@ -1,0 +1,1 @@
+"""RusToK events module: outbox, relay, DLQ, receipts, in-memory transport."""

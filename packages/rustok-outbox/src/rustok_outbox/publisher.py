@@ -1,0 +1,110 @@
+"""Publishing: validate, wrap in an envelope, and hand over in the writer's transaction.
+
+* ``outbox`` and ``stream``: the envelope is inserted into ``sys_events`` with the
+  caller's session (so it commits or rolls back with the write) and a ``NOTIFY`` wakes
+  the relays when the transaction commits.
+* ``memory``: the envelope is queued in process, but only once the transaction
+  commits; a rolled-back write publishes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Table, insert, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rustok_core.db import after_commit
+from rustok_core.events import DomainEvent, EventEnvelope, EventRegistry
+from rustok_core.ids import generate_id
+from rustok_outbox.memory import MemoryBus
+from rustok_outbox.metrics import EventMetrics
+from rustok_outbox.models import OutboxEvent
+
+NOTIFY_CHANNEL = "rustok_events"
+OUTBOX: Table = OutboxEvent.__table__  # type: ignore[assignment]
+_NOTIFIED_KEY = "rustok.events.notified"
+
+
+class Publisher:
+    """Implements :class:`rustok_core.events.EventPublisher`."""
+
+    def __init__(self, registry: EventRegistry, metrics: EventMetrics, *, memory: MemoryBus | None = None) -> None:
+        self.registry = registry
+        self.metrics = metrics
+        self.memory = memory
+
+    async def publish(
+        self,
+        session: AsyncSession,
+        event: DomainEvent,
+        *,
+        tenant_id: uuid.UUID,
+        actor_id: uuid.UUID | None = None,
+        correlation_id: uuid.UUID | None = None,
+        causation_id: uuid.UUID | None = None,
+    ) -> EventEnvelope:
+        self.registry.check_event(event)
+        envelope = EventEnvelope(
+            id=generate_id(),
+            event_type=event.event_type,
+            schema_version=event.schema_version,
+            tenant_id=tenant_id,
+            occurred_at=datetime.now(UTC),
+            payload=event.payload(),
+            actor_id=actor_id,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
+        await self._hand_over(session, envelope)
+        return envelope
+
+    async def publish_payload(
+        self,
+        session: AsyncSession,
+        event_type: str,
+        payload: dict[str, Any],
+        *,
+        tenant_id: uuid.UUID,
+        schema_version: int | None = None,
+        actor_id: uuid.UUID | None = None,
+        correlation_id: uuid.UUID | None = None,
+        causation_id: uuid.UUID | None = None,
+    ) -> EventEnvelope:
+        event = self.registry.load(event_type, payload, schema_version)
+        return await self.publish(
+            session,
+            event,
+            tenant_id=tenant_id,
+            actor_id=actor_id,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+        )
+
+    async def _hand_over(self, session: AsyncSession, envelope: EventEnvelope) -> None:
+        event_type = envelope.event_type
+        if self.memory is not None:
+            self.memory.stage(session, envelope)
+        else:
+            await session.execute(
+                insert(OUTBOX).values(
+                    id=envelope.id,
+                    tenant_id=envelope.tenant_id,
+                    event_type=envelope.event_type,
+                    schema_version=envelope.schema_version,
+                    payload=envelope.payload,
+                    actor_id=envelope.actor_id,
+                    correlation_id=envelope.correlation_id,
+                    causation_id=envelope.causation_id,
+                    occurred_at=envelope.occurred_at,
+                )
+            )
+            info = session.sync_session.info
+            transaction = session.sync_session.get_transaction()
+            if info.get(_NOTIFIED_KEY) is not transaction:
+                # One NOTIFY per transaction; PostgreSQL delivers it only if the transaction commits.
+                await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+                info[_NOTIFIED_KEY] = transaction
+        after_commit(session, lambda: self.metrics.published.labels(event_type).inc())
