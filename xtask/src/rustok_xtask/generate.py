@@ -21,6 +21,7 @@ from typing import Any
 
 import tomli_w
 
+from rustok_xtask.events import EVENTS_DIR, render_event_docs, stale_event_docs
 from rustok_xtask.modules_file import ModulesFile, ModuleSpec, XtaskError
 from rustok_xtask.workspace import Workspace
 
@@ -177,30 +178,48 @@ def _closure(slug: str, graph: dict[str, tuple[str, ...]]) -> set[str]:
     return seen
 
 
-def plan(workspace: Workspace) -> dict[Path, str]:
-    """Every generated file with the content it should have."""
+def plan(workspace: Workspace, *, events: bool = True) -> dict[Path, str]:
+    """Every generated file with the content it should have.
+
+    ``events`` adds the event schemas of the *installed* modules when the workspace
+    keeps them (it has a ``docs/events/`` directory).
+    """
+    events = events and (workspace.root / EVENTS_DIR).is_dir()
     current = workspace.app_pyproject.read_text(encoding="utf-8")
-    return {
+    files = {
         workspace.app_pyproject: render_server_pyproject(workspace, current),
         workspace.manifest_module: render_manifest(workspace.modules),
         workspace.importlinter: render_importlinter(workspace),
     }
+    if events:
+        files.update(render_event_docs(workspace.root))
+    return files
 
 
-def drift(workspace: Workspace) -> list[Path]:
-    """Generated files whose content differs from the plan."""
-    return [
-        path
-        for path, content in plan(workspace).items()
-        if not path.is_file() or path.read_text(encoding="utf-8") != content
+def drift(workspace: Workspace, *, events: bool = True) -> list[Path]:
+    """Generated files whose content differs from the plan (and stale event schemas)."""
+    events = events and (workspace.root / EVENTS_DIR).is_dir()
+    planned = plan(workspace, events=events)
+    changed = [
+        path for path, content in planned.items() if not path.is_file() or path.read_text(encoding="utf-8") != content
     ]
+    if events:
+        changed.extend(stale_event_docs(workspace.root, planned))
+    return changed
 
 
-def generate(workspace: Workspace) -> list[Path]:
-    """Write the generated files; return the ones that changed."""
+def generate(workspace: Workspace, *, events: bool = True) -> list[Path]:
+    """Write the generated files (removing stale event schemas); return what changed."""
+    events = events and (workspace.root / EVENTS_DIR).is_dir()
+    planned = plan(workspace, events=events)
     changed = []
-    for path, content in plan(workspace).items():
+    for path, content in planned.items():
         if not path.is_file() or path.read_text(encoding="utf-8") != content:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
             changed.append(path)
+    if events:
+        for stale in stale_event_docs(workspace.root, planned):
+            stale.unlink()
+            changed.append(stale)
     return changed

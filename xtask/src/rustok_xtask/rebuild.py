@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rustok_xtask.events import EVENTS_DIR
 from rustok_xtask.generate import generate
 from rustok_xtask.uv import run_uv
 from rustok_xtask.workspace import Workspace
@@ -53,10 +54,13 @@ def _locked_packages(root: Path) -> dict[str, str]:
 def rebuild(workspace: Workspace, *, sync: bool = True) -> RebuildSummary:
     before_modules = _manifest_slugs(workspace.manifest_module)
     before_packages = _locked_packages(workspace.root)
-    changed = generate(workspace)
+    changed = generate(workspace, events=False)
     run_uv(["lock"], workspace.root)
     if sync:
         run_uv(["sync"], workspace.root)
+        # Event schemas come from the installed modules: export them once installed.
+        if (workspace.root / EVENTS_DIR).is_dir():
+            changed += [path for path in _generate_in_new_environment(workspace) if path not in changed]
     after_modules = _manifest_slugs(workspace.manifest_module)
     after_packages = _locked_packages(workspace.root)
     return RebuildSummary(
@@ -71,3 +75,11 @@ def rebuild(workspace: Workspace, *, sync: bool = True) -> RebuildSummary:
             if after_packages[n] != before_packages[n]
         ),
     )
+
+
+def _generate_in_new_environment(workspace: Workspace) -> list[Path]:
+    """Run ``xtask generate`` in the freshly synced environment (this process may predate it)."""
+    before = {path: path.read_bytes() for path in (workspace.root / EVENTS_DIR).glob("*") if path.is_file()}
+    run_uv(["run", "--no-sync", "xtask", "--root", str(workspace.root), "generate"], workspace.root)
+    after = {path: path.read_bytes() for path in (workspace.root / EVENTS_DIR).glob("*") if path.is_file()}
+    return sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))

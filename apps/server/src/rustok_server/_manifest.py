@@ -6,4 +6,5 @@ MODULES: tuple[ManifestEntry, ...] = (
     ManifestEntry(slug="events", package="rustok-outbox", required=True, depends_on=()),
     ManifestEntry(slug="rbac", package="rustok-rbac", required=True, depends_on=()),
     ManifestEntry(slug="tenant", package="rustok-tenant", required=True, depends_on=()),
+    ManifestEntry(slug="stream", package="rustok-stream", required=True, depends_on=("events",)),
 )

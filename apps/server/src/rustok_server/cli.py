@@ -80,7 +80,26 @@ def _run(state: CliState, work: Callable[[Any], Awaitable[T]], **boot_kwargs: An
     return asyncio.run(main())
 
 
-@click.group()
+class RustokCli(click.Group):
+    """The root group; the installed modules' commands join it on first lookup."""
+
+    _modules_added = False
+
+    def _ensure_module_commands(self) -> None:
+        if not self._modules_added:
+            self._modules_added = True
+            _add_module_commands(self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._ensure_module_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._ensure_module_commands()
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=RustokCli)
 @click.option("--env", help="Settings environment (config/<env>.yaml); default RUSTOK_ENV or development.")
 @click.option("--config-dir", type=click.Path(file_okay=False), help="Directory of the settings files.")
 @click.pass_context
@@ -405,16 +424,15 @@ def _table(rows: list[tuple[str, ...]]) -> None:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
-def _add_module_commands() -> None:
+def _add_module_commands(group: click.Group) -> None:
     try:
         registry = ModuleRegistry.from_entry_points()
     except ModuleRegistryError:
         return  # `serve` and friends report the problem with its full message
-    registry.call("rustok_cli", cli=cli)
+    registry.call("rustok_cli", cli=group)
 
 
 def main() -> None:
-    _add_module_commands()
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:

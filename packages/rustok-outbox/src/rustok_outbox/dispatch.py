@@ -12,8 +12,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Table, literal
 from sqlalchemy.dialects.postgresql import insert
@@ -70,35 +71,93 @@ class Dispatcher:
 
     async def deliver(self, envelope: EventEnvelope, *, only: Sequence[EventHandler] | None = None) -> DeliveryResult:
         """Run the wanting handlers (``only`` restricts them, e.g. one stream group)."""
-        try:
-            self.registry.ingest(envelope)
-        except Validation as exc:
-            return DeliveryResult(invalid=f"undeliverable event: {exc.message}")
-        result = DeliveryResult()
-        for handler in only if only is not None else self.handlers:
-            try:
-                wanted = handler.handles(envelope)
-            except Exception as exc:
-                result.failures[handler.name] = f"handles() raised {type(exc).__name__}: {exc}"
+        return (await self.deliver_many([envelope], only=only))[0]
+
+    async def deliver_many(
+        self, envelopes: Sequence[EventEnvelope], *, only: Sequence[EventHandler] | None = None
+    ) -> list[DeliveryResult]:
+        """Deliver a batch; results in the same order.
+
+        Each handler gets the events it wants, grouped by tenant, in ONE transaction per
+        group (receipts for the group in one statement). If that transaction fails, the
+        group is retried event by event so only the failing events are reported.
+        Handlers run concurrently (bounded); each handler sees its events in id order.
+        """
+        results = [DeliveryResult() for _ in envelopes]
+        valid: list[tuple[int, EventEnvelope]] = []
+        first_of: dict[uuid.UUID, int] = {}
+        repeats: list[tuple[int, int]] = []
+        for index, envelope in enumerate(envelopes):
+            if envelope.id in first_of:
+                # The same event twice in one batch (a redelivery racing its original):
+                # deliver once, report the same outcome for both.
+                repeats.append((index, first_of[envelope.id]))
                 continue
-            if not wanted:
-                continue
+            first_of[envelope.id] = index
             try:
-                await self._apply(handler, envelope)
-            except Exception as exc:
-                log.warning("handler %s failed on %s %s: %s", handler.name, envelope.event_type, envelope.id, exc)
-                self.metrics.failed.labels(handler.name).inc()
-                result.failures[handler.name] = f"{type(exc).__name__}: {exc}"
-        return result
+                event = self.registry.ingest(envelope)
+            except Validation as exc:
+                results[index].invalid = f"undeliverable event: {exc.message}"
+                continue
+            if envelope.schema_version != event.schema_version:
+                # Handlers get the current shape: a stored older version arrives upcast.
+                envelope = replace(envelope, schema_version=event.schema_version, payload=event.payload())
+            valid.append((index, envelope))
 
-    async def deliver_many(self, envelopes: Sequence[EventEnvelope]) -> list[DeliveryResult]:
-        """Deliver several events concurrently (bounded); results in the same order."""
+        async def run(handler: EventHandler) -> None:
+            groups: dict[uuid.UUID, list[tuple[int, EventEnvelope]]] = {}
+            for index, envelope in valid:
+                try:
+                    if not handler.handles(envelope):
+                        continue
+                except Exception as exc:
+                    results[index].failures[handler.name] = f"handles() raised {type(exc).__name__}: {exc}"
+                    continue
+                groups.setdefault(envelope.tenant_id, []).append((index, envelope))
+            for tenant_id, members in groups.items():
+                async with self.concurrency:
+                    try:
+                        await self._apply_group(handler, tenant_id, [envelope for _, envelope in members])
+                        continue
+                    except Exception as exc:
+                        if len(members) == 1:
+                            self._failed(handler, members[0][1], exc, results[members[0][0]])
+                            continue
+                    # Find the failing events: one transaction each (at-least-once: the
+                    # handler may see an event again; only committed effects count).
+                    for index, envelope in members:
+                        try:
+                            await self._apply(handler, envelope)
+                        except Exception as exc:
+                            self._failed(handler, envelope, exc, results[index])
 
-        async def one(envelope: EventEnvelope) -> DeliveryResult:
-            async with self.concurrency:
-                return await self.deliver(envelope)
+        await asyncio.gather(*(run(handler) for handler in (only if only is not None else self.handlers)))
+        for index, original in repeats:
+            results[index] = results[original]
+        return results
 
-        return list(await asyncio.gather(*(one(envelope) for envelope in envelopes)))
+    def _failed(self, handler: EventHandler, envelope: EventEnvelope, exc: Exception, result: DeliveryResult) -> None:
+        log.warning("handler %s failed on %s %s: %s", handler.name, envelope.event_type, envelope.id, exc)
+        self.metrics.failed.labels(handler.name).inc()
+        result.failures[handler.name] = f"{type(exc).__name__}: {exc}"
+
+    async def _apply_group(self, handler: EventHandler, tenant_id: uuid.UUID, envelopes: list[EventEnvelope]) -> None:
+        async with self.ctx.db.session(tenant_id) as session, session.begin():
+            receipts = (
+                insert(RECEIPTS)
+                .values([{"handler": handler.name, "event_id": e.id, "tenant_id": tenant_id} for e in envelopes])
+                .on_conflict_do_nothing()
+                .returning(RECEIPTS.c.event_id)
+            )
+            fresh = set((await session.execute(receipts)).scalars())
+            todo = [envelope for envelope in envelopes if envelope.id in fresh]
+            batch = getattr(handler, "handle_batch", None)
+            if batch is not None and todo:
+                await batch(todo, session)
+            else:
+                for envelope in todo:
+                    await handler.handle(envelope, session)
+        self._observe(handler, todo)
 
     async def _apply(self, handler: EventHandler, envelope: EventEnvelope) -> None:
         async with self.ctx.db.session(envelope.tenant_id) as session, session.begin():
@@ -112,6 +171,13 @@ class Dispatcher:
             if not first_time:
                 return
             await handler.handle(envelope, session)
-        self.metrics.delivered.labels(handler.name).inc()
-        lag = time.time() - envelope.occurred_at.timestamp()
-        self.metrics.lag.labels(handler.name).observe(max(lag, 0.0))
+        self._observe(handler, [envelope])
+
+    def _observe(self, handler: EventHandler, applied: Sequence[EventEnvelope]) -> None:
+        if not applied:
+            return
+        self.metrics.delivered.labels(handler.name).inc(len(applied))
+        now = time.time()
+        histogram = self.metrics.lag.labels(handler.name)
+        for envelope in applied:
+            histogram.observe(max(now - envelope.occurred_at.timestamp(), 0.0))

@@ -13,13 +13,59 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok_core.context import AppContext
 from rustok_core.errors import NotFound
+from rustok_core.events import EventEnvelope
 from rustok_outbox.publisher import NOTIFY_CHANNEL
 
 COLUMNS = "id, tenant_id, event_type, schema_version, payload, actor_id, correlation_id, causation_id, occurred_at"
+UPSERT_DEAD = text(
+    """
+    INSERT INTO sys_events_dlq (id, tenant_id, event_type, schema_version, payload, actor_id, correlation_id,
+                                causation_id, occurred_at, attempts, last_error, failed_handlers, failed_at)
+    VALUES (:id, :tenant, :type, :version, CAST(:payload AS jsonb), :actor, :correlation, :causation, :occurred,
+            :attempts, :error, CAST(:handlers AS varchar(100)[]), now())
+    ON CONFLICT (id) DO UPDATE SET
+        attempts = GREATEST(sys_events_dlq.attempts, EXCLUDED.attempts),
+        last_error = EXCLUDED.last_error,
+        failed_at = EXCLUDED.failed_at,
+        failed_handlers = ARRAY(
+            SELECT DISTINCT h FROM unnest(sys_events_dlq.failed_handlers || EXCLUDED.failed_handlers) AS h ORDER BY h
+        )
+    """
+)
+
+
+async def store_dead_letter(
+    session: AsyncSession, envelope: EventEnvelope, *, attempts: int, error: str, handlers: Sequence[str]
+) -> None:
+    """Insert ``envelope`` into the DLQ, or merge it with the row already there.
+
+    Merging adds ``handlers`` to ``failed_handlers`` and keeps the latest error and the
+    highest attempt count: handlers that fail separately (stream consumers) end up on
+    one row, and one replay serves them all.
+    """
+    await session.execute(
+        UPSERT_DEAD,
+        {
+            "id": envelope.id,
+            "tenant": envelope.tenant_id,
+            "type": envelope.event_type,
+            "version": envelope.schema_version,
+            "payload": orjson.dumps(envelope.payload).decode(),
+            "actor": envelope.actor_id,
+            "correlation": envelope.correlation_id,
+            "causation": envelope.causation_id,
+            "occurred": envelope.occurred_at,
+            "attempts": attempts,
+            "error": error[:4000],
+            "handlers": sorted(set(handlers)),
+        },
+    )
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ class MemoryBus:
         self.queue: asyncio.Queue[EventEnvelope] = asyncio.Queue()
         self._staged = 0
         self._retrying = 0
+        self._in_flight = 0
         self._task: asyncio.Task[None] | None = None
         self._last_state = "normal"
 
@@ -50,7 +51,7 @@ class MemoryBus:
     @property
     def size(self) -> int:
         """Events accepted and not yet delivered (staged, queued or waiting to retry)."""
-        return self._staged + self.queue.qsize() + self._retrying
+        return self._staged + self.queue.qsize() + self._retrying + self._in_flight
 
     @property
     def state(self) -> str:
@@ -60,11 +61,13 @@ class MemoryBus:
     def stage(self, session: AsyncSession, envelope: EventEnvelope) -> None:
         state = self._observe_state()
         if state == "critical":
-            raise RateLimited(
+            refused = RateLimited(
                 f"the in-process event bus is at {self.size}/{self.capacity} events (critical); "
                 "publishing is refused until it drains",
                 retry_after=1.0,
             )
+            refused.details["reason"] = "EVENT_BACKPRESSURE"  # as documented above; RateLimited takes no reason
+            raise refused
         self._staged += 1
 
         def enqueue() -> None:
@@ -108,20 +111,26 @@ class MemoryBus:
 
     async def _run(self, dispatcher: Dispatcher, dead_letter: DeadLetter) -> None:
         while True:
-            envelope = await self.queue.get()
+            batch = [await self.queue.get()]
+            while len(batch) < self.settings.batch_size and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            self._in_flight = len(batch)
             try:
-                result = await dispatcher.deliver(envelope)
-                if result.ok:
-                    continue
-                attempts = envelope.attempts + 1
-                if result.invalid is not None or attempts >= self.settings.max_attempts:
-                    await dead_letter(envelope.with_attempts(attempts), result)
-                else:
-                    self._schedule_retry(envelope.with_attempts(attempts))
-            except Exception:
-                log.exception("memory transport could not deliver %s", envelope.id)
-                self._schedule_retry(envelope.with_attempts(envelope.attempts + 1))
+                results = await dispatcher.deliver_many(batch)
+            except Exception as exc:
+                log.exception("memory transport could not deliver a batch of %d", len(batch))
+                results = [DeliveryResult(failures={"dispatcher": f"{type(exc).__name__}: {exc}"}) for _ in batch]
+            try:
+                for envelope, result in zip(batch, results, strict=True):
+                    if result.ok:
+                        continue
+                    attempts = envelope.attempts + 1
+                    if result.invalid is not None or attempts >= self.settings.max_attempts:
+                        await dead_letter(envelope.with_attempts(attempts), result)
+                    else:
+                        self._schedule_retry(envelope.with_attempts(attempts))
             finally:
+                self._in_flight = 0
                 self._observe_state()
 
     def _schedule_retry(self, envelope: EventEnvelope) -> None:

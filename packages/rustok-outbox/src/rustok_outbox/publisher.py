@@ -101,8 +101,11 @@ class Publisher:
                     occurred_at=envelope.occurred_at,
                 )
             )
-            info = session.sync_session.info
-            transaction = session.sync_session.get_transaction()
+            sync = session.sync_session
+            info = sync.info
+            # The innermost (sub)transaction: a NOTIFY sent in a savepoint that rolls back is
+            # discarded with it, so the next publish in the outer transaction notifies again.
+            transaction = sync.get_nested_transaction() or sync.get_transaction()
             if info.get(_NOTIFIED_KEY) is not transaction:
                 # One NOTIFY per transaction; PostgreSQL delivers it only if the transaction commits.
                 await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})

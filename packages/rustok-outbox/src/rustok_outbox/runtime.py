@@ -7,16 +7,13 @@ import contextlib
 import logging
 from typing import Any
 
-import orjson
-from sqlalchemy import text
-
 from rustok_core.context import AppContext
 from rustok_core.errors import BootError
 from rustok_core.events import EventEnvelope, EventHandler, EventRegistry
 from rustok_core.events.core_events import CORE_EVENTS
 from rustok_core.health import HealthCheck, HealthStatus
 from rustok_outbox.dispatch import DeliveryResult, Dispatcher
-from rustok_outbox.dlq import DeadLetters
+from rustok_outbox.dlq import DeadLetters, store_dead_letter
 from rustok_outbox.memory import MemoryBus
 from rustok_outbox.metrics import EventMetrics
 from rustok_outbox.publisher import Publisher
@@ -80,12 +77,13 @@ class EventsRuntime:
             return
         if self.memory is not None:
             self.memory.start(dispatcher, self.dead_letter)
-        else:
-            target: RelayTarget = (
-                LocalTarget(dispatcher) if self.transport == "outbox" else self.ctx.services.get(RelayTarget)
-            )
-            self.relay = OutboxRelay(self.ctx, target, self.metrics)
-            self._tasks.append(asyncio.create_task(self.relay.run(), name="rustok-outbox-relay"))
+        # With the memory transport the outbox receives only DLQ replays (and events left
+        # by an earlier transport); the relay delivers those to the local handlers.
+        target: RelayTarget = (
+            self.ctx.services.get(RelayTarget) if self.transport == "stream" else LocalTarget(dispatcher)
+        )
+        self.relay = OutboxRelay(self.ctx, target, self.metrics)
+        self._tasks.append(asyncio.create_task(self.relay.run(), name="rustok-outbox-relay"))
         self._tasks.append(asyncio.create_task(run_pruning(self.ctx), name="rustok-outbox-pruning"))
 
     async def stop(self) -> None:
@@ -102,30 +100,12 @@ class EventsRuntime:
 
     async def dead_letter(self, envelope: EventEnvelope, result: DeliveryResult) -> None:
         async with self.ctx.db.system_session() as session, session.begin():
-            await session.execute(
-                text(
-                    """
-                    INSERT INTO sys_events_dlq (id, tenant_id, event_type, schema_version, payload, actor_id,
-                        correlation_id, causation_id, occurred_at, attempts, last_error, failed_handlers)
-                    VALUES (:id, :tenant, :type, :version, CAST(:payload AS jsonb), :actor, :correlation,
-                        :causation, :occurred, :attempts, :error, :handlers)
-                    ON CONFLICT (id) DO NOTHING
-                    """
-                ),
-                {
-                    "id": envelope.id,
-                    "tenant": envelope.tenant_id,
-                    "type": envelope.event_type,
-                    "version": envelope.schema_version,
-                    "payload": orjson.dumps(envelope.payload).decode(),
-                    "actor": envelope.actor_id,
-                    "correlation": envelope.correlation_id,
-                    "causation": envelope.causation_id,
-                    "occurred": envelope.occurred_at,
-                    "attempts": envelope.attempts,
-                    "error": result.summary()[:4000],
-                    "handlers": sorted(result.failures),
-                },
+            await store_dead_letter(
+                session,
+                envelope,
+                attempts=envelope.attempts,
+                error=result.summary(),
+                handlers=list(result.failures),
             )
         self.metrics.dead.inc()
 

@@ -300,29 +300,42 @@ class RecordingHandler:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.healed = False
+        """Set to stop failing on purpose, like a deployed bug fix (a DLQ replay resets attempts)."""
 
     def handles(self, envelope: EventEnvelope) -> bool:
         return envelope.event_type == ThingHappened.event_type
 
     async def handle(self, envelope: EventEnvelope, session: Any) -> None:
-        payload = envelope.payload
+        await self.handle_batch([envelope], session)
+
+    async def handle_batch(self, envelopes: Sequence[EventEnvelope], session: Any) -> None:
+        """Apply several events in one statement (the dispatcher's batch path)."""
         await session.execute(
             text(
                 "INSERT INTO recorder_effects (tenant_id, handler, event_id, n, attempts) "
                 "VALUES (:tenant, :handler, :event, :n, :attempts)"
             ),
-            {
-                "tenant": envelope.tenant_id,
-                "handler": self.name,
-                "event": envelope.id,
-                "n": payload["n"],
-                "attempts": envelope.attempts,
-            },
+            [
+                {
+                    "tenant": envelope.tenant_id,
+                    "handler": self.name,
+                    "event": envelope.id,
+                    "n": envelope.payload["n"],
+                    "attempts": envelope.attempts,
+                }
+                for envelope in envelopes
+            ],
         )
+        for envelope in envelopes:
+            await self._misbehave(envelope)
+
+    async def _misbehave(self, envelope: EventEnvelope) -> None:
+        payload = envelope.payload
         if payload.get("sleep"):
             await asyncio.sleep(payload["sleep"])
         targeted = payload.get("fail_handler") in (None, self.name)
-        if targeted and envelope.attempts < payload.get("fail_times", 0):
+        if not self.healed and targeted and envelope.attempts < payload.get("fail_times", 0):
             raise RuntimeError(f"{self.name} fails on purpose (attempt {envelope.attempts + 1})")
 
 
@@ -330,6 +343,9 @@ class RecorderModule:
     """An optional module declaring ``recorder.thing.happened`` and two handlers."""
 
     handler_names = ("recorder.first", "recorder.second")
+
+    def __init__(self) -> None:
+        self.handlers = {name: RecordingHandler(name) for name in self.handler_names}
 
     @hookimpl
     def rustok_module(self) -> ModuleInfo:
@@ -341,7 +357,7 @@ class RecorderModule:
 
     @hookimpl
     def rustok_event_handlers(self) -> Sequence[RecordingHandler]:
-        return tuple(RecordingHandler(name) for name in self.handler_names)
+        return tuple(self.handlers.values())
 
 
 async def ensure_recorder_table(db: Any) -> None:

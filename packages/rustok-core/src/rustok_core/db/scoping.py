@@ -111,6 +111,8 @@ def _stamp_and_guard(session: Session, flush_context: UOWTransaction, instances:
 
 AFTER_COMMIT_KEY = "rustok.after_commit"
 
+_Pending = tuple[SessionTransaction | None, Callable[[], None], Callable[[], None] | None]
+
 
 def after_commit(
     session: Session | AsyncSession,
@@ -120,17 +122,49 @@ def after_commit(
 ) -> None:
     """Run ``callback`` once the session's current transaction commits.
 
-    On rollback the callback is dropped and ``on_rollback`` runs instead. Used to hand
+    On rollback the callback is dropped and ``on_rollback`` runs instead. Savepoints
+    are honoured: work registered inside ``begin_nested()`` is dropped when that
+    savepoint rolls back, even if the outer transaction later commits. Used to hand
     work to the outside world only when the write is durable (in-process event
     delivery, cache invalidation). Callbacks must be quick and not raise.
     """
     sync = session.sync_session if isinstance(session, AsyncSession) else session
-    sync.info.setdefault(AFTER_COMMIT_KEY, []).append((callback, on_rollback))
+    owner = sync.get_nested_transaction() or sync.get_transaction()
+    pending: list[_Pending] = sync.info.setdefault(AFTER_COMMIT_KEY, [])
+    pending.append((owner, callback, on_rollback))
+
+
+def _within(owner: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while owner is not None:
+        if owner is ancestor:
+            return True
+        owner = owner.parent
+    return False
+
+
+@event.listens_for(RustokSession, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending: list[_Pending] | None = session.info.get(AFTER_COMMIT_KEY)
+    if not pending:
+        return
+    kept: list[_Pending] = []
+    for entry in pending:
+        owner, _, on_rollback = entry
+        dropped = previous_transaction.parent is None if owner is None else _within(owner, previous_transaction)
+        if dropped:
+            if on_rollback is not None:
+                on_rollback()
+        else:
+            kept.append(entry)
+    session.info[AFTER_COMMIT_KEY] = kept
 
 
 @event.listens_for(RustokSession, "after_commit")
 def _run_after_commit(session: Session) -> None:
-    for callback, _ in session.info.pop(AFTER_COMMIT_KEY, ()):
+    # Also fires when a savepoint is released; its callbacks wait for the outer commit.
+    if session.in_nested_transaction():
+        return
+    for _, callback, _ in session.info.pop(AFTER_COMMIT_KEY, ()):
         callback()
 
 
@@ -140,6 +174,6 @@ def _drop_after_commit(session: Session, transaction: SessionTransaction) -> Non
     # database; a commit has already consumed the callbacks.
     if transaction.parent is not None:
         return
-    for _, on_rollback in session.info.pop(AFTER_COMMIT_KEY, ()):
+    for _, _, on_rollback in session.info.pop(AFTER_COMMIT_KEY, ()):
         if on_rollback is not None:
             on_rollback()

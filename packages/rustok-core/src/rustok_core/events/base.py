@@ -102,7 +102,7 @@ class EventEnvelope:
                 correlation_id=uuid.UUID(data["correlation_id"]) if data.get("correlation_id") else None,
                 causation_id=uuid.UUID(data["causation_id"]) if data.get("causation_id") else None,
             )
-        except (KeyError, TypeError, ValueError, orjson.JSONDecodeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, orjson.JSONDecodeError) as exc:
             raise Validation(f"malformed event envelope: {exc}", reason="EVENT_MALFORMED") from None
 
     def with_attempts(self, attempts: int) -> EventEnvelope:

@@ -34,7 +34,7 @@ class EventRegistry:
         if event_type is None:
             raise BootError(f"'{owner}' declares {event_class.__name__} without an event_type")
         existing = self._types.get(event_type)
-        if existing is not None and existing is not event_class:
+        if existing is not None and (existing is not event_class or self._owners[event_type] != owner):
             raise BootError(f"event type '{event_type}' is declared by both '{self._owners[event_type]}' and '{owner}'")
         self._types[event_type] = event_class
         self._owners[event_type] = owner
@@ -78,7 +78,16 @@ class EventRegistry:
             )
         data = dict(payload)
         while version < event_class.schema_version:
-            data = event_class.upcast(version, data)
+            try:
+                data = event_class.upcast(version, data)
+            except Validation:
+                raise
+            except Exception as exc:
+                # A stored payload the upcast cannot read is an invalid event, not a crash.
+                raise Validation(
+                    f"cannot upcast '{event_type}' from schema version {version}: {type(exc).__name__}: {exc}",
+                    reason="EVENT_INVALID",
+                ) from None
             version += 1
         try:
             event = event_class.model_validate(data)

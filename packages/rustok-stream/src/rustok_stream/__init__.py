@@ -1,0 +1,1 @@
+"""RusToK stream module: NATS JetStream as the target of the events relay."""
