@@ -141,6 +141,18 @@ async def lags(platform: Platform, tenant_id: Any, committed: dict[Any, float]) 
     return [float(recorded) - committed[event_id] for event_id, recorded in rows if event_id in committed]
 
 
+async def relay_lags(platform: Platform, committed: dict[Any, float]) -> list[float]:
+    """Publisher commit → the relay marking the event dispatched (outbox and stream)."""
+    async with platform.ctx.db.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text("SELECT id, EXTRACT(EPOCH FROM dispatched_at) FROM sys_events WHERE id = ANY(:ids)"),
+                {"ids": list(committed)},
+            )
+        ).all()
+    return [float(at) - committed[event_id] for event_id, at in rows if at is not None]
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -190,6 +202,7 @@ async def run_transport(
             steady = await publish(platform, steady_tenant.id, steady_count, rate=args.rate)
             await wait_applied(platform, steady_tenant.id, steady_count * HANDLERS)
             measured = await lags(platform, steady_tenant.id, steady)
+            relayed = await relay_lags(platform, steady) if separate_relay else []
         finally:
             if relay is not None:
                 relay.terminate()
@@ -204,6 +217,8 @@ async def run_transport(
         "max_ms": max(measured) * 1000,
         "mean_ms": statistics.mean(measured) * 1000,
         "steady_events": steady_count,
+        "relay_p50_ms": percentile(relayed, 0.50) * 1000 if relayed else None,
+        "relay_p99_ms": percentile(relayed, 0.99) * 1000 if relayed else None,
     }
 
 
@@ -232,12 +247,20 @@ def main() -> None:
         f"events: {args.count} for throughput (8 writers), {args.rate:.0f}/s for {args.seconds:.0f}s for lag; "
         f"{HANDLERS} handlers, each writing a row with its receipt"
     )
-    print(f"{'transport':<10} {'committed/s':>12} {'delivered/s':>12} {'lag p50':>9} {'p99':>9} {'max':>9}")
+    print(
+        f"{'transport':<10} {'committed/s':>12} {'delivered/s':>12} {'lag p50':>9} {'p99':>9} {'max':>9}"
+        f" {'relayed p50':>12} {'p99':>9}"
+    )
     for transport in args.transports.split(","):
         result = asyncio.run(run_transport(transport, database_url, args.nats_url, args))
         print(
             f"{transport:<10} {result['committed_per_s']:12.0f} {result['delivered_per_s']:12.0f} "
             f"{result['p50_ms']:7.1f}ms {result['p99_ms']:7.1f}ms {result['max_ms']:7.1f}ms"
+            + (
+                f" {result['relay_p50_ms']:10.1f}ms {result['relay_p99_ms']:7.1f}ms"
+                if result["relay_p50_ms"] is not None
+                else ""
+            )
         )
 
 

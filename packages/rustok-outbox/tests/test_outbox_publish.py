@@ -329,6 +329,24 @@ async def test_a_publish_after_a_rolled_back_savepoint_still_notifies(
     assert await notifications(listener) == 1
 
 
+async def test_a_session_that_begins_by_itself_notifies_for_each_of_its_transactions(
+    outbox: Platform, make_tenant: Any, listener: psycopg.AsyncConnection[Any]
+) -> None:
+    tenant = await make_tenant(platform=outbox)
+    await notifications(listener, within=0.2)
+    publisher = outbox.ctx.services.get(EventPublisher)
+    async with outbox.ctx.db.session(tenant.id) as session:
+        # No session.begin(): the first statement starts the transaction.
+        await publisher.publish(session, ThingHappened(n=1), tenant_id=tenant.id)
+        await session.commit()
+        assert await notifications(listener) == 1
+        await publisher.publish(session, ThingHappened(n=2), tenant_id=tenant.id)
+        await publisher.publish(session, ThingHappened(n=3), tenant_id=tenant.id)
+        await session.commit()
+        assert await notifications(listener) == 1
+    assert len(await outbox_rows(outbox, tenant)) == 3
+
+
 async def test_memory_events_of_a_rolled_back_savepoint_are_not_delivered(memory: Platform, make_tenant: Any) -> None:
     tenant = await make_tenant(platform=memory)
     publisher = memory.ctx.services.get(EventPublisher)

@@ -13,7 +13,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, insert, text
+import orjson
+from sqlalchemy import Table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok_core.db import after_commit
@@ -26,6 +27,19 @@ from rustok_outbox.models import OutboxEvent
 NOTIFY_CHANNEL = "rustok_events"
 OUTBOX: Table = OutboxEvent.__table__  # type: ignore[assignment]
 _NOTIFIED_KEY = "rustok.events.notified"
+# Built once: publishing is on every write path, and building statements costs more
+# than the round trip. The first event of a transaction also queues the NOTIFY, in the
+# same statement.
+_COLUMNS = "id, tenant_id, event_type, schema_version, payload, actor_id, correlation_id, causation_id, occurred_at"
+_VALUES = (
+    ":id, :tenant_id, :event_type, :schema_version, CAST(:payload AS jsonb), :actor_id, :correlation_id, "
+    ":causation_id, :occurred_at"
+)
+INSERT_EVENT = text(f"INSERT INTO sys_events ({_COLUMNS}) VALUES ({_VALUES})")
+INSERT_EVENT_AND_NOTIFY = text(
+    f"WITH stored AS (INSERT INTO sys_events ({_COLUMNS}) VALUES ({_VALUES}) RETURNING 1) "
+    f"SELECT pg_notify('{NOTIFY_CHANNEL}', '') FROM stored"
+)
 
 
 class Publisher:
@@ -88,26 +102,27 @@ class Publisher:
         if self.memory is not None:
             self.memory.stage(session, envelope)
         else:
-            await session.execute(
-                insert(OUTBOX).values(
-                    id=envelope.id,
-                    tenant_id=envelope.tenant_id,
-                    event_type=envelope.event_type,
-                    schema_version=envelope.schema_version,
-                    payload=envelope.payload,
-                    actor_id=envelope.actor_id,
-                    correlation_id=envelope.correlation_id,
-                    causation_id=envelope.causation_id,
-                    occurred_at=envelope.occurred_at,
-                )
-            )
             sync = session.sync_session
             info = sync.info
             # The innermost (sub)transaction: a NOTIFY sent in a savepoint that rolls back is
             # discarded with it, so the next publish in the outer transaction notifies again.
+            # One NOTIFY per transaction; PostgreSQL delivers it only if the transaction commits.
             transaction = sync.get_nested_transaction() or sync.get_transaction()
-            if info.get(_NOTIFIED_KEY) is not transaction:
-                # One NOTIFY per transaction; PostgreSQL delivers it only if the transaction commits.
-                await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
-                info[_NOTIFIED_KEY] = transaction
+            notify = transaction is None or info.get(_NOTIFIED_KEY) is not transaction
+            await session.execute(
+                INSERT_EVENT_AND_NOTIFY if notify else INSERT_EVENT,
+                {
+                    "id": envelope.id,
+                    "tenant_id": envelope.tenant_id,
+                    "event_type": envelope.event_type,
+                    "schema_version": envelope.schema_version,
+                    "payload": orjson.dumps(envelope.payload).decode(),
+                    "actor_id": envelope.actor_id,
+                    "correlation_id": envelope.correlation_id,
+                    "causation_id": envelope.causation_id,
+                    "occurred_at": envelope.occurred_at,
+                },
+            )
+            if notify:
+                info[_NOTIFIED_KEY] = sync.get_nested_transaction() or sync.get_transaction()
         after_commit(session, lambda: self.metrics.published.labels(event_type).inc())

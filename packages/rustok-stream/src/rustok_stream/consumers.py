@@ -56,6 +56,7 @@ DURABLE_PREFIX = "rustok_"
 ACK_WAIT = 30.0
 FETCH_BATCH = 64
 FETCH_TIMEOUT = 5.0
+TOP_UP_TIMEOUT = 0.05
 MAX_ACK_PENDING = 1000
 _INVALID_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -172,10 +173,25 @@ class HandlerConsumer:
         generation = self.connection.generation
         while self.connection.connected and self.connection.generation == generation:
             try:
-                messages = await sub.fetch(FETCH_BATCH, timeout=FETCH_TIMEOUT)
+                messages = await self._next_batch(sub)
             except nats.errors.TimeoutError:
                 continue
             await self.process(messages)
+
+    async def _next_batch(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
+        """Wait for one message, then take what is already pending behind it.
+
+        A pull for a whole batch is held by the server until the batch fills or the
+        request expires, so under a trickle of events the first one would wait for the
+        last. Pulling one message returns as soon as there is work; its metadata says
+        how many more are pending, and a pull for exactly that many fills at once.
+        """
+        messages = list(await sub.fetch(1, timeout=FETCH_TIMEOUT))
+        pending = messages[-1].metadata.num_pending if messages else 0
+        if pending:
+            with contextlib.suppress(nats.errors.TimeoutError):
+                messages += await sub.fetch(min(pending, FETCH_BATCH - 1), timeout=TOP_UP_TIMEOUT)
+        return messages
 
     # -- one batch -------------------------------------------------------------------------
 
