@@ -20,7 +20,7 @@ class OrderPlaced(DomainEvent):
     order_id: uuid.UUID
     total: int
 
-    def check(self) -> None:
+    def validate(self) -> None:  # type: ignore[override]
         if self.total < 0:
             raise Validation("total must not be negative", field="payload.total")
 

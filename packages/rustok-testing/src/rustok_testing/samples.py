@@ -290,7 +290,7 @@ class ThingHappened(DomainEvent):
             return upgraded
         return super().upcast(from_version, payload)
 
-    def check(self) -> None:
+    def validate(self) -> None:  # type: ignore[override]
         if self.n < 0:
             raise Validation("n must not be negative", field="payload.n")
 

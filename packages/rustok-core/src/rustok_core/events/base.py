@@ -21,7 +21,7 @@ class DomainEvent(BaseModel):
 
     Subclasses are pydantic models (fields = payload). When a payload changes shape,
     bump ``schema_version`` and implement :meth:`upcast` so stored version N-1
-    payloads still load. :meth:`check` adds invariants beyond field types.
+    payloads still load. :meth:`validate` adds invariants beyond field types.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -47,7 +47,7 @@ class DomainEvent(BaseModel):
             reason="EVENT_VERSION_UNSUPPORTED",
         )
 
-    def check(self) -> None:
+    def validate(self) -> None:  # type: ignore[override]  # pydantic's deprecated v1 classmethod
         """Invariants beyond field types; raise ``Validation``. Called on publish and ingest."""
 
     def payload(self) -> dict[str, Any]:

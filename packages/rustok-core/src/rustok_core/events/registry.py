@@ -65,7 +65,7 @@ class EventRegistry:
                 f"'{event.event_type}' must be published as {declared.__name__}, not {type(event).__name__}",
                 reason="EVENT_CLASS_MISMATCH",
             )
-        event.check()
+        event.validate()
 
     def load(self, event_type: str, payload: dict[str, Any], schema_version: int | None = None) -> DomainEvent:
         """Validate (and upcast) a payload into its event class."""
@@ -97,7 +97,7 @@ class EventRegistry:
             raise Validation(
                 f"invalid '{event_type}' payload: {summary}", errors=errors, reason="EVENT_INVALID"
             ) from None
-        event.check()
+        event.validate()
         return event
 
     def ingest(self, envelope: EventEnvelope) -> DomainEvent:
