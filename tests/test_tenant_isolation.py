@@ -23,8 +23,8 @@ async def test_rows_of_one_tenant_are_invisible_and_untouchable_from_another(
     rustok_platform: Any, make_tenant: Any
 ) -> None:
     db = rustok_platform.ctx.db
-    a = await make_tenant(name="A")
-    b = await make_tenant(name="B")
+    a = await make_tenant(name="A", modules=[])
+    b = await make_tenant(name="B", modules=[])
 
     # A writes through its own scoped session; tenant_id is stamped, not passed.
     async with db.session(a.id) as session, session.begin():
@@ -56,8 +56,8 @@ async def test_writing_rows_for_another_tenant_is_refused_and_stores_nothing(
     rustok_platform: Any, make_tenant: Any
 ) -> None:
     db = rustok_platform.ctx.db
-    a = await make_tenant()
-    b = await make_tenant()
+    a = await make_tenant(modules=[])
+    b = await make_tenant(modules=[])
 
     with pytest.raises(TenantIsolationError):
         async with db.session(b.id) as session, session.begin():
@@ -76,8 +76,8 @@ async def test_writing_rows_for_another_tenant_is_refused_and_stores_nothing(
 
 async def test_objects_loaded_for_one_tenant_cannot_be_moved_to_another(rustok_platform: Any, make_tenant: Any) -> None:
     db = rustok_platform.ctx.db
-    a = await make_tenant()
-    b = await make_tenant()
+    a = await make_tenant(modules=[])
+    b = await make_tenant(modules=[])
     async with db.session(a.id) as session, session.begin():
         session.add(TenantModule(module_slug="mine", enabled=True, settings={}))
     async with db.session(a.id) as session:

@@ -3,8 +3,12 @@
 from rustok_server.manifest import ManifestEntry
 
 MODULES: tuple[ManifestEntry, ...] = (
+    ManifestEntry(slug="content", package="rustok-content", required=False, depends_on=()),
     ManifestEntry(slug="events", package="rustok-outbox", required=True, depends_on=()),
     ManifestEntry(slug="rbac", package="rustok-rbac", required=True, depends_on=()),
     ManifestEntry(slug="tenant", package="rustok-tenant", required=True, depends_on=()),
+    ManifestEntry(slug="blog", package="rustok-blog", required=False, depends_on=("content",)),
+    ManifestEntry(slug="forum", package="rustok-forum", required=False, depends_on=("content",)),
+    ManifestEntry(slug="pages", package="rustok-pages", required=False, depends_on=("content",)),
     ManifestEntry(slug="stream", package="rustok-stream", required=True, depends_on=("events",)),
 )

@@ -21,6 +21,7 @@ from rustok_server.graphql.endpoint import GraphQLEndpoint
 from rustok_server.health import Health
 from rustok_server.metrics import Metrics
 from rustok_server.middleware import RustokMiddleware
+from rustok_server.rest.mount import BodyLimits
 from rustok_server.rest.openapi import build_openapi
 from rustok_server.rest.problems import handle_rustok_error, handle_unexpected
 from rustok_server.rest.swagger import swagger_routes
@@ -69,6 +70,7 @@ def create_app(platform: Platform) -> Starlette:
             resolver=ctx.services.get(TenantResolver),
             authenticator=platform.authenticator,
             limiter=platform.runtime.limiter,
+            body_limits=BodyLimits.of(platform.mounted_routes, settings.server),
         )
     )
 

@@ -28,11 +28,13 @@ from rustok_core.migrations import MigrationRunner, MigrationStatus
 from rustok_core.permissions import PermissionCatalog
 from rustok_core.registry import ModuleRegistry, ModuleRegistryError
 from rustok_core.settings import Settings, load_settings
+from rustok_core.storage import storage_from_settings
 from rustok_server.auth.authenticate import Authenticator
 from rustok_server.auth.permissions import SERVER_PERMISSIONS
 from rustok_server.auth.setup import install_auth
 from rustok_server.graphql.schema import SERVER, ComposedSchema, compose_schema
 from rustok_server.manifest import REBUILD_HINT, ManifestEntry, check_manifest, expected_modules
+from rustok_server.rest.idempotency import IdempotencyStore
 from rustok_server.rest.mount import MountedRoute, module_routes
 from rustok_server.runtime import Runtime, build_runtime
 
@@ -131,6 +133,7 @@ def boot(
         cache=runtime.cache,
         bus=runtime.bus,
         mailer=mailer_from_settings(settings.mail),
+        storage=storage_from_settings(settings.media),
         permissions=permission_catalog(registry),
     )
     for module, provided in registry.call("rustok_provide", ctx=ctx):
@@ -146,7 +149,8 @@ def boot(
     lap("services")
 
     schema = compose_schema(registry, ctx.permissions)
-    api_routes, mounted = module_routes(registry, ctx.permissions)
+    idempotency = ctx.state["rest.idempotency"] = IdempotencyStore(db, settings.server)
+    api_routes, mounted = module_routes(registry, ctx.permissions, idempotency=idempotency)
     lap("schema")
 
     return Platform(

@@ -1,9 +1,12 @@
 """The request pipeline in one pure-ASGI middleware.
 
 For every HTTP request: assign a request id (kept from ``X-Request-ID`` when sane);
-for API paths resolve the tenant, authenticate the caller and apply the rate limit
-(each failure answered in the API's own format); attach the :class:`RequestContext`;
-record metrics. Health and metrics endpoints skip tenant, authentication and limits.
+for API paths refuse bodies above the path's limit (413: declared lengths at once,
+streamed bodies as they arrive; upload routes have a larger limit, see
+:class:`~rustok_server.rest.mount.BodyLimits`), resolve the tenant, authenticate the
+caller and apply the rate limit (each failure answered in the API's own format);
+attach the :class:`RequestContext`; record metrics. Health and metrics endpoints skip
+tenant, authentication and limits.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from rustok_core.ratelimit import RateLimiter, per_minute
 from rustok_server.auth.authenticate import Authenticator
 from rustok_server.graphql.errors import rustok_error_extensions
 from rustok_server.metrics import Metrics
+from rustok_server.rest.mount import BodyLimits
 from rustok_server.rest.problems import WWW_AUTHENTICATE, problem_response
 
 REQUEST_ID_KEY = "rustok.request_id"
@@ -41,6 +45,10 @@ class BodyTooLarge(Validation):
     @property
     def http_status(self) -> int:
         return 413
+
+
+def _too_large(limit: int) -> BodyTooLarge:
+    return BodyTooLarge(f"the request body is larger than {limit} bytes")
 
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -68,6 +76,7 @@ class RustokMiddleware:
         resolver: TenantResolver,
         authenticator: Authenticator,
         limiter: RateLimiter,
+        body_limits: BodyLimits | None = None,
     ) -> None:
         self.app = app
         self.ctx = ctx
@@ -78,7 +87,7 @@ class RustokMiddleware:
         self.proxies = TrustedProxies(ctx.settings.rustok.tenant.trusted_proxies)
         limits = ctx.settings.rustok.rate_limit
         self.rate_limited = limits.enabled
-        self.max_body = ctx.settings.server.max_body_bytes
+        self.body_limits = body_limits or BodyLimits(ctx.settings.server.max_body_bytes)
         self.capacity, self.refill = per_minute(limits.requests_per_minute, limits.burst)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -105,12 +114,13 @@ class RustokMiddleware:
 
         path: str = scope["path"]
         if path.startswith(API_PATHS):
+            limit = self.body_limits.for_request(scope["method"], path)
             declared = conn.headers.get("content-length")
-            if declared is not None and (not declared.isdigit() or int(declared) > self.max_body):
-                await self._too_large(conn, path)(scope, receive, send_with_id)
+            if declared is not None and (not declared.isdigit() or int(declared) > limit):
+                await self._reject(_too_large(limit), conn, path)(scope, receive, send_with_id)
                 self.metrics.http_requests.labels(scope["method"], route_label(path), "413").inc()
                 return
-            receive = self._limited(receive)
+            receive = self._limited(receive, limit)
         try:
             peer = conn.client.host if conn.client else None
             ctx = RequestContext(app=self.ctx, conn=conn, client_ip=self.proxies.client_ip(peer, conn.headers))
@@ -142,10 +152,10 @@ class RustokMiddleware:
             self.metrics.rate_limited.inc()
             raise RateLimited("too many requests; slow down", retry_after=decision.retry_after)
 
-    def _limited(self, receive: Receive) -> Receive:
+    @staticmethod
+    def _limited(receive: Receive, limit: int) -> Receive:
         """Count streamed body bytes (chunked uploads declare no length)."""
         seen = 0
-        limit = self.max_body
 
         async def counted() -> Message:
             nonlocal seen
@@ -153,13 +163,10 @@ class RustokMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise BodyTooLarge(f"the request body is larger than {limit} bytes")
+                    raise _too_large(limit)
             return message
 
         return counted
-
-    def _too_large(self, conn: HTTPConnection, path: str) -> Response:
-        return self._reject(BodyTooLarge(f"the request body is larger than {self.max_body} bytes"), conn, path)
 
     @staticmethod
     def _reject(error: RustokError, conn: HTTPConnection, path: str) -> Response:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from rustok_core.mail import Mailer
     from rustok_core.registry import ModuleRegistry
     from rustok_core.settings import Settings
+    from rustok_core.storage import MediaStorage
 
 T = TypeVar("T")
 
@@ -75,8 +76,8 @@ class AppContext:
     """Everything a module may use at runtime: settings, modules, database, services.
 
     ``cache`` is the process's tiered cache (in-memory, plus Redis when configured),
-    ``bus`` carries invalidations between processes, ``mailer`` sends mail and
-    ``permissions`` lists every declared permission.
+    ``bus`` carries invalidations between processes, ``mailer`` sends mail,
+    ``storage`` keeps uploaded media and ``permissions`` lists every declared permission.
     """
 
     settings: Settings
@@ -87,6 +88,7 @@ class AppContext:
     cache: TieredCache | None = None
     bus: InvalidationBus | None = None
     mailer: Mailer | None = None
+    storage: MediaStorage | None = None
     permissions: PermissionCatalog = field(default_factory=PermissionCatalog)
 
 

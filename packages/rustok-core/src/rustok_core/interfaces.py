@@ -123,4 +123,10 @@ class UserRef:
 class UserDirectory(Protocol):
     """Looks users up (provided by the server, which owns them)."""
 
-    async def find_user(self, tenant_id: UUID, user_id: UUID) -> UserRef | None: ...
+    async def find_user(self, tenant_id: UUID, user_id: UUID) -> UserRef | None:
+        """The tenant's user with this id, ``None`` when the tenant has none."""
+        ...
+
+    async def find_users(self, tenant_id: UUID, user_ids: Sequence[UUID]) -> Mapping[UUID, UserRef]:
+        """The tenant's users among ``user_ids``, by id, in one query; unknown ids are absent."""
+        ...

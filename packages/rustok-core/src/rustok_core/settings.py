@@ -43,6 +43,13 @@ class ServerSettings(_Section):
     graceful_timeout: float = Field(default=10.0, ge=0)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     """Largest request body accepted on API paths (413 beyond it)."""
+    max_upload_bytes: int = Field(default=25 * 1_048_576, ge=1024)
+    """Largest request body accepted on REST routes that take file uploads (413 beyond it)."""
+    idempotency_ttl_seconds: int = Field(default=86_400, ge=60)
+    """How long a REST ``Idempotency-Key`` and the response it recorded are kept."""
+    idempotency_lease_seconds: float = Field(default=300.0, gt=0)
+    """How long a request still running holds its key; a claim left by a crashed process
+    is taken over after this."""
 
 
 class DatabaseSettings(_Section):
@@ -107,6 +114,27 @@ class MailSettings(_Section):
     smtp_password: SecretStr | None = None
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_timeout: float = Field(default=10.0, gt=0)
+
+
+DEFAULT_MEDIA_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf")
+
+
+class MediaSettings(_Section):
+    directory: str = "var/media"
+    """Where :class:`~rustok_core.storage.LocalMediaStorage` keeps uploaded files."""
+    allowed_types: list[str] = Field(default_factory=lambda: list(DEFAULT_MEDIA_TYPES))
+    """Content types accepted for media uploads (the upload size limit is ``server.max_upload_bytes``)."""
+
+    @field_validator("allowed_types")
+    @classmethod
+    def _media_types(cls, value: list[str]) -> list[str]:
+        normalized = []
+        for item in value:
+            kind, _, subtype = item.strip().lower().partition("/")
+            if not kind or not subtype or "/" in subtype or " " in item.strip():
+                raise ValueError(f"{item!r} is not a media type like 'image/png'")
+            normalized.append(f"{kind}/{subtype}")
+        return normalized
 
 
 class TenantSettings(_Section):
@@ -216,6 +244,7 @@ class Settings(_Section):
     cache: CacheSettings = Field(default_factory=CacheSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
     rustok: RustokSettings = Field(default_factory=RustokSettings)
 
     @property

@@ -43,13 +43,14 @@ TEST_JWT_SECRET = "rustok-tests-only-signing-key-0123456789abcdef"
 def settings_for_tests(**overrides: Any) -> Settings:
     """Settings for tests: defaults of the ``test`` environment plus dotted overrides.
 
-    Mail goes to files under a temporary directory, and shared cache keys get a
+    Mail and media go to files under temporary directories, and shared cache keys get a
     prefix of their own, unless overridden (two "instances" of one test pass the same
     ``cache.key_prefix``).
     """
     base = {
         "auth.jwt_secret": TEST_JWT_SECRET,
-        "mail.directory": _mail_dir(),
+        "mail.directory": _temporary_dir("mail"),
+        "media.directory": _temporary_dir("media"),
         "cache.key_prefix": f"rustok-test-{secrets.token_hex(4)}",
         # Real argon2id at its cheapest cost: the same code paths, a fast suite.
         "auth.argon2_time_cost": 1,
@@ -59,10 +60,10 @@ def settings_for_tests(**overrides: Any) -> Settings:
     return Settings(env="test").with_overrides({**base, **overrides})
 
 
-def _mail_dir() -> str:
+def _temporary_dir(purpose: str) -> str:
     import tempfile
 
-    return str(Path(tempfile.gettempdir()) / f"rustok-test-mail-{secrets.token_hex(4)}")
+    return str(Path(tempfile.gettempdir()) / f"rustok-test-{purpose}-{secrets.token_hex(4)}")
 
 
 @pytest.fixture(scope="session")
@@ -219,6 +220,9 @@ async def boot_platform(rustok_database_url: str) -> AsyncIterator[BootPlatform]
             registry=registry,
             manifest=None,
             database_url=database_url or rustok_database_url,
+            # The module's database is migrated for every installed module; a chosen
+            # subset finds its schema there (and more), so it must not migrate it.
+            migrate=None if database_url else False,
         )
         booted.append(platform)
         return platform

@@ -1,6 +1,7 @@
 """Sample modules that exercise the platform's composition machinery in tests.
 
-``alpha`` is an optional module with GraphQL fields, REST routes, a health check and
+``alpha`` is an optional module with GraphQL fields, REST routes (among them an
+idempotent one that writes to ``alpha_orders`` and an upload route), a health check and
 lifecycle hooks; ``beta`` depends on ``alpha`` and extends one of alpha's types. Tests
 register them directly (``ModuleRegistry.from_plugins(sample_plugins())``) together
 with the real tenant module.
@@ -9,22 +10,27 @@ with the real tenant module.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
+from uuid import UUID
 
 from ariadne import ObjectType, QueryType
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select, text
 from starlette.requests import Request
+from starlette.responses import Response
 
 from rustok_core import ModuleInfo, ModuleKind, hookimpl
-from rustok_core.context import AppContext
-from rustok_core.errors import Validation
+from rustok_core.context import AppContext, request_context
+from rustok_core.errors import Conflict, Internal, Validation
 from rustok_core.events import DomainEvent, EventEnvelope
 from rustok_core.graphql import GraphQLContribution
 from rustok_core.health import HealthCheck, HealthStatus
+from rustok_core.ids import generate_id
 from rustok_core.permissions import Permission
-from rustok_core.rest import RestRoute
+from rustok_core.rest import FilePart, RestRoute, UploadedFile, json_response
+from rustok_core.storage import media_key
 from rustok_outbox.module import module as events_module
 from rustok_rbac.module import module as rbac_module
 from rustok_tenant.models import TenantModule
@@ -143,6 +149,106 @@ async def rest_create_item(_: Request, body: ItemInput) -> ItemOut:
     return ItemOut(name=body.name, quantity=body.quantity)
 
 
+ALPHA_ORDERS_TABLE = """
+CREATE TABLE IF NOT EXISTS alpha_orders (
+    id uuid PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    name text NOT NULL,
+    quantity integer NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+)
+"""
+
+
+class OrderInput(BaseModel):
+    """An order; the other fields make the endpoint misbehave after it wrote its row."""
+
+    name: str
+    quantity: int = 1
+    sleep: float = 0.0
+    fail: Literal["internal", "crash"] | None = None
+    """``internal``: answer 500 (``INTERNAL``); ``crash``: raise an unexpected exception."""
+    reject: bool = False
+    """Answer 409 (``CONFLICT``)."""
+
+
+class OrderOut(BaseModel):
+    id: UUID
+    name: str
+    quantity: int
+
+
+async def rest_create_order(request: Request, body: OrderInput) -> Response:
+    """Writes one ``alpha_orders`` row per execution (tests count them), then answers 201."""
+    ctx = request_context(request)
+    tenant = ctx.require_tenant()
+    order = OrderOut(id=generate_id(), name=body.name, quantity=body.quantity)
+    async with ctx.app.db.engine.begin() as conn:
+        await conn.execute(
+            text("INSERT INTO alpha_orders (id, tenant_id, name, quantity) VALUES (:id, :tenant, :name, :quantity)"),
+            {"id": order.id, "tenant": tenant.id, "name": order.name, "quantity": order.quantity},
+        )
+    if body.sleep:
+        await asyncio.sleep(body.sleep)
+    if body.fail == "internal":
+        raise Internal("the order desk is down")
+    if body.fail == "crash":
+        raise RuntimeError("the order desk crashed")
+    if body.reject:
+        raise Conflict("orders are closed", order=str(order.id))
+    response = json_response(order.model_dump(mode="json"), status_code=201)
+    response.headers["Location"] = f"/api/v1/alpha/orders/{order.id}"
+    return response
+
+
+async def ensure_alpha_tables(db: Any) -> None:
+    """Create the table the ``alpha`` sample's order route writes to."""
+    async with db.engine.begin() as conn:
+        await conn.execute(text(ALPHA_ORDERS_TABLE))
+
+
+class UploadForm(BaseModel):
+    title: str = Field(min_length=1, max_length=100)
+    alt: str | None = None
+
+
+class UploadOut(BaseModel):
+    key: str
+    title: str
+    alt: str | None
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    thumbnail_size: int | None = None
+
+
+def upload_endpoint(module: SampleModule) -> Callable[..., Any]:
+    async def rest_upload(request: Request, form: UploadForm, uploads: dict[str, UploadedFile]) -> UploadOut:
+        """Stores the file in ``ctx.storage`` and describes what arrived."""
+        module.rest_calls.append("upload")
+        ctx = request_context(request)
+        tenant = ctx.require_tenant()
+        upload = uploads["file"]
+        data = await upload.read()
+        key = media_key(tenant.id, generate_id(), upload.filename)
+        assert ctx.app.storage is not None
+        await ctx.app.storage.put(key, data, upload.content_type)
+        thumbnail = uploads.get("thumbnail")
+        return UploadOut(
+            key=key,
+            title=form.title,
+            alt=form.alt,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            size=upload.size,
+            sha256=hashlib.sha256(data).hexdigest(),
+            thumbnail_size=thumbnail.size if thumbnail else None,
+        )
+
+    return rest_upload
+
+
 class SampleModule:
     """A configurable module for tests; hooks return what the instance was given."""
 
@@ -166,6 +272,8 @@ class SampleModule:
         self.permissions = tuple(permissions)
         self.enable_calls: list[Any] = []
         self.disable_calls: list[Any] = []
+        self.rest_calls: list[str] = []
+        """Names of REST endpoints that ran (routes that record themselves)."""
         self.fail_on_enable: Exception | None = None
 
     @hookimpl
@@ -211,28 +319,65 @@ class SampleModule:
 
 
 def make_alpha() -> SampleModule:
-    return SampleModule(
+    alpha = SampleModule(
         "alpha",
         graphql=GraphQLContribution((ALPHA_SDL,), (alpha_query, alpha_node, alpha_mutation)),
-        routes=[
-            RestRoute("/echo", rest_echo, summary="Echo", query=EchoQuery, public=True),
-            RestRoute(
-                "/items",
-                rest_create_item,
-                methods=["POST"],
-                summary="Create an item",
-                body=ItemInput,
-                response=ItemOut,
-                status_code=201,
-                permission="alpha:write",
-            ),
-        ],
         health=lambda ctx: HealthCheck("alpha-cache", HealthStatus.DEGRADED, "warming up"),
         permissions=(
             Permission("alpha", "read", "Read alpha secrets", grants={"editor": "all"}),
             Permission("alpha", "write", "Create alpha items", grants={"editor": "own"}),
         ),
     )
+    upload = upload_endpoint(alpha)
+    alpha.routes = [
+        RestRoute("/echo", rest_echo, summary="Echo", query=EchoQuery, public=True),
+        RestRoute(
+            "/items",
+            rest_create_item,
+            methods=["POST"],
+            summary="Create an item",
+            body=ItemInput,
+            response=ItemOut,
+            status_code=201,
+            permission="alpha:write",
+        ),
+        RestRoute(
+            "/orders",
+            rest_create_order,
+            methods=["POST"],
+            summary="Place an order",
+            body=OrderInput,
+            response=OrderOut,
+            status_code=201,
+            permission="alpha:write",
+            idempotent=True,
+        ),
+        RestRoute(
+            "/uploads",
+            upload,
+            methods=["POST"],
+            summary="Upload a file",
+            form=UploadForm,
+            files=("file", FilePart("thumbnail", required=False, description="A smaller picture")),
+            response=UploadOut,
+            status_code=201,
+            permission="alpha:write",
+        ),
+        RestRoute(
+            "/avatars",
+            upload,
+            methods=["POST"],
+            summary="Upload a small file",
+            form=UploadForm,
+            files=("file",),
+            max_body_bytes=8192,
+            response=UploadOut,
+            status_code=201,
+            permission="alpha:write",
+            name="rest_upload_avatar",
+        ),
+    ]
+    return alpha
 
 
 def make_beta() -> SampleModule:

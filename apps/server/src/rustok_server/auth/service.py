@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -71,6 +71,10 @@ def _display_name(value: str | None, email: str) -> str:
     if not name or len(name) > 100:
         raise Validation("display name must be 1-100 characters", field="displayName")
     return name
+
+
+def _user_ref(user: User) -> UserRef:
+    return UserRef(user.id, user.tenant_id, user.email, user.display_name, user.status == ACTIVE)
 
 
 def _now() -> datetime:
@@ -329,9 +333,16 @@ class AuthService:
     async def find_user(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> UserRef | None:
         async with self.ctx.db.session(tenant_id) as session:
             user = await session.get(User, user_id)
-        if user is None:
-            return None
-        return UserRef(user.id, user.tenant_id, user.email, user.display_name, user.status == ACTIVE)
+        return None if user is None else _user_ref(user)
+
+    async def find_users(self, tenant_id: uuid.UUID, user_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, UserRef]:
+        """One query for any number of ids (none for an empty list); the session scopes it to the tenant."""
+        wanted = list(dict.fromkeys(user_ids))
+        if not wanted:
+            return {}
+        async with self.ctx.db.session(tenant_id) as session:
+            users = (await session.scalars(select(User).where(User.id.in_(wanted)))).all()
+        return {user.id: _user_ref(user) for user in users}
 
     async def get_user(self, tenant_id: uuid.UUID, user_id: uuid.UUID) -> User | None:
         async with self.ctx.db.session(tenant_id) as session:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from starlette.routing import BaseRoute, Mount
+from starlette.routing import BaseRoute, Mount, compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rustok_core.context import REQUEST_CONTEXT_KEY, RequestContext
@@ -14,6 +16,8 @@ from rustok_core.module import ModuleKind
 from rustok_core.permissions import PermissionCatalog
 from rustok_core.registry import ModuleRegistry
 from rustok_core.rest import RestRoute
+from rustok_core.settings import ServerSettings
+from rustok_server.rest.idempotency import IdempotencyGuard, IdempotencyStore
 
 API_PREFIX = "/api/v1"
 
@@ -45,11 +49,12 @@ class RouteGuard:
 
 
 def module_routes(
-    registry: ModuleRegistry, catalog: PermissionCatalog | None = None
+    registry: ModuleRegistry, catalog: PermissionCatalog | None, *, idempotency: IdempotencyStore
 ) -> tuple[list[BaseRoute], list[MountedRoute]]:
     """Return Starlette mounts for every module's routes and a flat list for OpenAPI.
 
-    With ``catalog``, every route's permission must be declared.
+    With ``catalog``, every route's permission must be declared. Routes declared
+    ``idempotent=True`` honour ``Idempotency-Key`` through ``idempotency``.
     """
     mounts: list[BaseRoute] = []
     mounted: list[MountedRoute] = []
@@ -69,8 +74,47 @@ def module_routes(
                 raise BootError(
                     f"module '{module.slug}': route {route.path} requires '{permission}', which nobody declares"
                 )
-            route.app = RouteGuard(route.app, module=guarded_module, permission=permission)
+            app = IdempotencyGuard(route.app, idempotency) if route.spec.idempotent else route.app
+            route.app = RouteGuard(app, module=guarded_module, permission=permission)
         prefix = f"{API_PREFIX}/{module.slug}"
         mounts.append(Mount(prefix, routes=routes))
         mounted.extend(MountedRoute(module.slug, prefix, route) for route in routes)
     return mounts, mounted
+
+
+@dataclass(frozen=True)
+class RouteBodyLimit:
+    pattern: re.Pattern[str]
+    methods: frozenset[str]
+    limit: int
+
+
+class BodyLimits:
+    """The largest request body each API path accepts.
+
+    ``server.max_body_bytes`` by default; routes that take file uploads get
+    ``server.max_upload_bytes``. A route's own ``max_body_bytes`` can only lower its
+    limit. The request middleware asks before reading a byte, so it needs paths, not routes.
+    """
+
+    def __init__(self, default: int, routes: Sequence[RouteBodyLimit] = ()) -> None:
+        self.default = default
+        self.routes = tuple(routes)
+
+    def for_request(self, method: str, path: str) -> int:
+        for route in self.routes:
+            if method in route.methods and route.pattern.match(path):
+                return route.limit
+        return self.default
+
+    @classmethod
+    def of(cls, mounted: Sequence[MountedRoute], settings: ServerSettings) -> BodyLimits:
+        routes = []
+        for entry in mounted:
+            spec = entry.route.spec
+            ceiling = settings.max_upload_bytes if spec.takes_uploads else settings.max_body_bytes
+            limit = min(spec.max_body_bytes or ceiling, ceiling)
+            if limit != settings.max_body_bytes:
+                pattern, _, _ = compile_path(entry.prefix + entry.route.path)
+                routes.append(RouteBodyLimit(pattern, frozenset(entry.route.methods or ()), limit))
+        return cls(settings.max_body_bytes, routes)

@@ -1,0 +1,1 @@
+"""Posts and threaded comments with moderation, built on content nodes."""

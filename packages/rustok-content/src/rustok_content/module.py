@@ -1,0 +1,67 @@
+"""The content module object: everything it contributes to the platform."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from importlib.metadata import version
+from pathlib import Path
+
+from rustok_core import ModuleInfo, ModuleKind, hookimpl
+from rustok_core.context import AppContext
+from rustok_core.events import DomainEvent
+from rustok_core.graphql import GraphQLContribution
+from rustok_core.permissions import Permission
+from rustok_core.rest import RestRoute
+
+
+class ContentModule:
+    @hookimpl
+    def rustok_module(self) -> ModuleInfo:
+        return ModuleInfo(
+            slug="content",
+            name="Content",
+            description=(
+                "Content nodes with translations, rendered bodies, revisions, categories, tags, SEO meta and media."
+            ),
+            version=version("rustok-content"),
+            kind=ModuleKind.OPTIONAL,
+            dependencies=(),
+        )
+
+    @hookimpl
+    def rustok_migrations(self) -> Path:
+        return Path(__file__).parent / "migrations" / "versions"
+
+    @hookimpl
+    def rustok_graphql(self) -> GraphQLContribution:
+        from rustok_content.graphql import contribution
+
+        return contribution()
+
+    @hookimpl
+    def rustok_routes(self) -> Sequence[RestRoute]:
+        from rustok_content.rest import routes
+
+        return routes()
+
+    @hookimpl
+    def rustok_permissions(self) -> Sequence[Permission]:
+        from rustok_content.permissions import PERMISSIONS
+
+        return PERMISSIONS
+
+    @hookimpl
+    def rustok_event_types(self) -> Sequence[type[DomainEvent]]:
+        from rustok_content.events import EVENT_TYPES
+
+        return EVENT_TYPES
+
+    @hookimpl
+    async def rustok_demo_data(self, ctx: AppContext, tenant_id: uuid.UUID) -> None:
+        from rustok_content.demo import seed
+
+        await seed(ctx, tenant_id)
+
+
+module = ContentModule()
