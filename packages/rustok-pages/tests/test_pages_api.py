@@ -111,6 +111,45 @@ async def test_access_follows_the_declared_permissions(site: Any, make_user: Any
     assert error_codes(generic) == ["FORBIDDEN"]
 
 
+async def test_an_own_grant_changes_only_the_authors_pages_over_rest(
+    site: Any, make_user: Any, make_tenant: Any
+) -> None:
+    admin = await make_user(site.tenant, role="admin")
+    await site.client.graphql_data(
+        'mutation { createRole(input: {slug: "writer", name: "Writer", grants: ['
+        '{permission: "pages:create"}, {permission: "pages:update", scope: OWN}, '
+        '{permission: "pages:delete", scope: OWN}]}) { slug } }',
+        headers=admin.headers,
+    )
+    writer = await make_user(site.tenant, role="writer")
+    created = await site.client.post(
+        "/api/v1/pages/pages", json={"translations": [{"locale": "en", "title": "Mine"}]}, headers=writer.headers
+    )
+    assert created.status_code == 201, created.text
+    mine = created.json()
+    theirs = await site.create_page({"locale": "en", "title": "Theirs"}, status="DRAFT")
+    # Seeded pages have no author: nobody's own.
+    await seed(site.platform.ctx, site.tenant.id)
+    home = (await site.data(site.PAGE_BY_PATH, {"slug": "home", "locale": "en"}))["page"]
+
+    rename = {"translations": [{"locale": "en", "title": "Renamed"}]}
+    ok = await site.client.patch(
+        f"/api/v1/pages/pages/{mine['id']}", json={"version": mine["version"], **rename}, headers=writer.headers
+    )
+    assert ok.status_code == 200, ok.text
+    for other in (theirs, home):
+        refused = await site.client.patch(
+            f"/api/v1/pages/pages/{other['id']}", json={"version": other["version"], **rename}, headers=writer.headers
+        )
+        assert refused.status_code == 403 and "FORBIDDEN" in refused.text, refused.text
+        deleted = await site.client.delete(
+            f"/api/v1/pages/pages/{other['id']}", params={"version": other["version"]}, headers=writer.headers
+        )
+        assert deleted.status_code == 403
+        kept = await site.page_by_id(other["id"])
+        assert kept["title"] == other["title"] and kept["version"] == other["version"]
+
+
 async def test_a_tenant_without_the_module_gets_module_disabled(site: Any, make_tenant: Any, make_user: Any) -> None:
     tenant = await make_tenant(modules=["content"])
     admin = await make_user(tenant, role="admin")

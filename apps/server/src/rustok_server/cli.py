@@ -205,10 +205,10 @@ def migrate_new(state: CliState, module: str, message: str, autogenerate: bool) 
 
 
 def _runner(state: CliState) -> MigrationRunner:
-    from rustok_server.boot import resolve_database_url
+    from rustok_server.boot import migration_locations, resolve_database_url
 
     settings = state.settings()
-    return MigrationRunner.for_registry(resolve_database_url(settings), ModuleRegistry.from_entry_points())
+    return MigrationRunner(resolve_database_url(settings), migration_locations(ModuleRegistry.from_entry_points()))
 
 
 # --- modules ---------------------------------------------------------------------------

@@ -8,14 +8,24 @@ these checks decide per record. An ``own`` grant covers only records whose
 from __future__ import annotations
 
 import uuid
-from typing import cast
 
 from rustok_blog.permissions import COMMENTS_MODERATE, POSTS_READ
 from rustok_blog.services import MODERATIONS
+from rustok_content.access import authorize_on, is_author
 from rustok_content.models import Node
 from rustok_core.context import RequestContext
 from rustok_core.errors import Forbidden, NotFound, Unauthenticated
 from rustok_core.permissions import Scope
+
+__all__ = [
+    "actor_of",
+    "authorize_on",
+    "can_moderate",
+    "comment_moderations",
+    "missing_post",
+    "post_statuses",
+    "sees_post",
+]
 
 
 def actor_of(ctx: RequestContext) -> uuid.UUID | None:
@@ -34,24 +44,12 @@ async def scope_of(ctx: RequestContext, permission: str) -> Scope | None:
     return scope
 
 
-async def authorize_on(ctx: RequestContext, permission: str, node: Node) -> Scope:
-    """Check ``permission`` against the record's author; return the scope that allowed it."""
-    scope = cast("Scope", await ctx.authorize(permission, owner_id=node.author_id))
-    if scope == "own" and (node.author_id is None or node.author_id != actor_of(ctx)):
-        raise Forbidden(f"'{permission}' is granted to you for your own records only", permission=permission)
-    return scope
-
-
-def _owns(ctx: RequestContext, node: Node) -> bool:
-    return node.author_id is not None and node.author_id == actor_of(ctx)
-
-
 async def sees_post(ctx: RequestContext, post: Node) -> bool:
     """Published posts are public; others need ``blog_posts:read`` (``own``: one's own)."""
     if post.status == "published":
         return True
     scope = await scope_of(ctx, POSTS_READ)
-    return scope == "all" or (scope == "own" and _owns(ctx, post))
+    return scope == "all" or (scope == "own" and is_author(ctx, post))
 
 
 async def post_statuses(ctx: RequestContext, wanted: str | None, author_id: uuid.UUID | None) -> list[str] | None:

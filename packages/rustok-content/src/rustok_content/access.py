@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import uuid
+from typing import cast
 
 from rustok_content.kinds import refuse_claimed
 from rustok_content.models import Node
 from rustok_content.services import NodeService
 from rustok_core.context import RequestContext
 from rustok_core.errors import Forbidden, Unauthenticated
+from rustok_core.permissions import Scope
 
 
-async def authorize_on(ctx: RequestContext, permission: str, node: Node) -> None:
-    """Check ``permission`` for this node: ``own`` grants pass only for the node's author.
+async def authorize_on(ctx: RequestContext, permission: str, node: Node) -> Scope:
+    """Check ``permission`` for this node; return the scope that allowed it.
 
-    A node without an author (imported, seeded) is nobody's own: it needs an ``all`` grant.
+    ``own`` grants pass only for the node's author. A node without an author
+    (imported, seeded) is nobody's own: it needs an ``all`` grant.
     """
-    scope = await ctx.authorize(permission, owner_id=node.author_id)
-    if scope == "own" and node.author_id is None:
+    scope = cast("Scope", await ctx.authorize(permission, owner_id=node.author_id))
+    if scope == "own" and (node.author_id is None or not is_author(ctx, node)):
         raise Forbidden(f"'{permission}' is granted to you for your own records only", permission=permission)
+    return scope
 
 
 async def may_on(ctx: RequestContext, permission: str, node: Node) -> bool:

@@ -9,6 +9,7 @@ Moderators are also the only ones who may change a post in a locked topic.
 
 from __future__ import annotations
 
+from rustok_content.access import is_author
 from rustok_content.graphql.views import may
 from rustok_content.models import Node
 from rustok_content.permissions import NODES_READ
@@ -35,11 +36,6 @@ async def can_see(ctx: RequestContext, node: Node) -> bool:
     return node.status == "published" or await sees_hidden(ctx)
 
 
-def owns(ctx: RequestContext, node: Node) -> bool:
-    user_id = ctx.principal.user_id if ctx.principal is not None else None
-    return user_id is not None and node.author_id == user_id
-
-
 async def authorize_change(ctx: RequestContext, permission: str, node: Node, *, topic: Node | None = None) -> bool:
     """Allow a change of ``node`` (a topic or reply); return whether it is a moderator's.
 
@@ -56,7 +52,7 @@ async def authorize_change(ctx: RequestContext, permission: str, node: Node, *, 
         scope = await ctx.authorize(permission)
     except (Forbidden, Unauthenticated):
         raise Forbidden(f"you lack the permission '{permission}' (or '{MODERATION}')", permission=permission) from None
-    if scope != "all" and not owns(ctx, node):
+    if scope != "all" and not is_author(ctx, node):
         raise Forbidden(f"'{permission}' is granted to you for your own posts only", permission=permission)
     if topic is not None and topic.locked:
         raise Conflict("the topic is locked: only moderators can change posts in it", reason="LOCKED")

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 
+from rustok_content.access import authorize_on
 from rustok_content.models import Node
 from rustok_content.services import KEEP, BodyInput, NodeService
 from rustok_core.context import RequestContext, request_context
@@ -246,9 +247,9 @@ async def update_page(request: Request, page_id: uuid.UUID, body: UpdatePageRequ
     tenant = ctx.require_tenant()
     service = PageService(ctx.app)
     current = await service.get(tenant.id, page_id)
-    await ctx.authorize(PAGES_UPDATE, owner_id=current.author_id)
+    await authorize_on(ctx, PAGES_UPDATE, current)
     if body.status is not None and body.status != current.status:
-        await ctx.authorize(PAGES_PUBLISH, owner_id=current.author_id)
+        await authorize_on(ctx, PAGES_PUBLISH, current)
     changes = PageChanges(
         translations=[t.value() for t in body.translations],
         remove_locales=body.remove_locales,
@@ -267,7 +268,7 @@ async def delete_page(request: Request, page_id: uuid.UUID, query: DeleteQuery) 
     ctx = request_context(request)
     service = PageService(ctx.app)
     current = await service.get(ctx.require_tenant().id, page_id)
-    await ctx.authorize(PAGES_DELETE, owner_id=current.author_id)
+    await authorize_on(ctx, PAGES_DELETE, current)
     await service.delete(ctx.require_tenant(), page_id, expected_version=query.version, actor_id=_actor(ctx))
 
 

@@ -316,17 +316,31 @@ def category_texts(items: Sequence[Mapping[str, Any]] | None) -> list[CategoryTe
     return [CategoryText(i["locale"], i["name"], i.get("description")) for i in items or ()]
 
 
+def new_category_fields(input: Mapping[str, Any]) -> dict[str, Any]:
+    """``CategoryService.create`` arguments from a category input (this module's or a wrapper's)."""
+    return {
+        "translations": category_texts(input["translations"]),
+        "slug": input.get("slug"),
+        "parent_id": input.get("parent_id"),
+        "position": input.get("position") or 0,
+    }
+
+
+def category_changes(input: Mapping[str, Any]) -> dict[str, Any]:
+    """``CategoryService.update`` arguments: absent fields stay as they are."""
+    return {
+        "translations": category_texts(input.get("translations")),
+        "slug": input.get("slug"),
+        "parent_id": input.get("parent_id", KEEP),
+        "position": input.get("position"),
+    }
+
+
 @mutation.field("createCategory")
 async def resolve_create_category(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> CategoryView:
     ctx = request(info)
     created = await CategoryService(ctx.app).create(
-        tenant_of(ctx),
-        kind=input.get("kind") or "content",
-        translations=category_texts(input["translations"]),
-        slug=input.get("slug"),
-        parent_id=input.get("parent_id"),
-        position=input.get("position") or 0,
-        actor_id=actor_of(ctx),
+        tenant_of(ctx), kind=input.get("kind") or "content", **new_category_fields(input), actor_id=actor_of(ctx)
     )
     return CategoryView(created)
 
@@ -337,14 +351,7 @@ async def resolve_update_category(
 ) -> CategoryView:
     ctx = request(info)
     updated = await CategoryService(ctx.app).update(
-        tenant_of(ctx),
-        id,
-        expected_version=version,
-        translations=category_texts(input.get("translations")),
-        slug=input.get("slug"),
-        parent_id=input.get("parent_id", KEEP),
-        position=input.get("position"),
-        actor_id=actor_of(ctx),
+        tenant_of(ctx), id, expected_version=version, **category_changes(input), actor_id=actor_of(ctx)
     )
     return CategoryView(updated)
 

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ariadne import MutationType, QueryType
 from graphql import GraphQLResolveInfo
 
-from rustok_content.graphql import connection_of
+from rustok_content.graphql import category_changes, connection_of, new_category_fields
 from rustok_content.graphql.views import CategoryView, NodeView, actor_of, request, tenant_of
-from rustok_content.services import KEEP, CategoryText
 from rustok_core.context import RequestContext
 from rustok_core.errors import Conflict, NotFound, Validation
 from rustok_core.graphql import GraphQLContribution
@@ -31,10 +29,6 @@ query = QueryType()
 mutation = MutationType()
 
 # -- input mapping -----------------------------------------------------------------------------
-
-
-def category_texts(items: Sequence[Mapping[str, Any]] | None) -> list[CategoryText]:
-    return [CategoryText(i["locale"], i["name"], i.get("description")) for i in items or ()]
 
 
 # -- queries -----------------------------------------------------------------------------------
@@ -114,12 +108,7 @@ async def resolve_topics(
 async def resolve_create_forum_category(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> CategoryView:
     ctx = request(info)
     created = await ForumCategoryService(ctx.app).create(
-        tenant_of(ctx),
-        translations=category_texts(input["translations"]),
-        slug=input.get("slug"),
-        parent_id=input.get("parent_id"),
-        position=input.get("position") or 0,
-        actor_id=actor_of(ctx),
+        tenant_of(ctx), **new_category_fields(input), actor_id=actor_of(ctx)
     )
     return CategoryView(created)
 
@@ -130,14 +119,7 @@ async def resolve_update_forum_category(
 ) -> CategoryView:
     ctx = request(info)
     updated = await ForumCategoryService(ctx.app).update(
-        tenant_of(ctx),
-        id,
-        expected_version=version,
-        translations=category_texts(input.get("translations")),
-        slug=input.get("slug"),
-        parent_id=input.get("parent_id", KEEP),
-        position=input.get("position"),
-        actor_id=actor_of(ctx),
+        tenant_of(ctx), id, expected_version=version, **category_changes(input), actor_id=actor_of(ctx)
     )
     return CategoryView(updated)
 

@@ -14,6 +14,7 @@ from typing import Any
 from ariadne import EnumType, ObjectType
 from graphql import GraphQLResolveInfo
 
+from rustok_content.access import is_author
 from rustok_content.graphql import connection_of
 from rustok_content.graphql.views import (
     CategoryView,
@@ -29,7 +30,7 @@ from rustok_content.graphql.views import (
 )
 from rustok_core.context import RequestContext
 from rustok_core.loaders import load_one
-from rustok_forum.access import is_moderator, owns, visible_statuses
+from rustok_forum.access import is_moderator, visible_statuses
 from rustok_forum.services import ForumCategoryService, ReplyService, moderation_record
 
 TOPIC_NODE_FIELDS = (
@@ -79,7 +80,7 @@ async def topic_count(ctx: RequestContext, category_id: uuid.UUID) -> int:
 async def _source(view: NodeView, info: GraphQLResolveInfo) -> str | None:
     """The text as written, for its author and for moderators."""
     ctx = request(info)
-    if not (owns(ctx, view.node) or await is_moderator(ctx)):
+    if not (is_author(ctx, view.node) or await is_moderator(ctx)):
         return None
     found = await translation(ctx, view)
     written = await body(ctx, found.id) if found else None
