@@ -3,6 +3,7 @@
 from rustok_server.manifest import ManifestEntry
 
 MODULES: tuple[ManifestEntry, ...] = (
+    ManifestEntry(slug="commerce", package="rustok-commerce", required=False, depends_on=()),
     ManifestEntry(slug="content", package="rustok-content", required=False, depends_on=()),
     ManifestEntry(slug="events", package="rustok-outbox", required=True, depends_on=()),
     ManifestEntry(slug="rbac", package="rustok-rbac", required=True, depends_on=()),

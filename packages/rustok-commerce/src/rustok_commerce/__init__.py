@@ -1,0 +1,1 @@
+"""RusToK commerce: catalog, prices, inventory, carts, checkout and orders."""

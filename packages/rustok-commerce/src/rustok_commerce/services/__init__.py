@@ -1,0 +1,1 @@
+"""The commerce services: every write of the module goes through them."""
