@@ -69,6 +69,8 @@ RELAY_SCRIPT = textwrap.dedent(
             registry=ModuleRegistry.from_plugins(recorder_plugins()),
             manifest=None,
             database_url=database_url,
+            # The database is migrated for every installed module; this subset must not migrate it.
+            migrate=False,
         )
         app = create_app(platform)
         async with app.router.lifespan_context(app):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from rustok_testing.client import RustokClient, error_codes
+from rustok_testing.client import RustokClient, builtin_grants, error_codes
 
 ROLES = "{ roles { slug name builtIn grants { permission scope } } }"
 PERMISSIONS = "{ permissions { name resource action module platform description } }"
@@ -87,10 +87,12 @@ async def test_roles_lists_built_in_roles_with_computed_grants_then_tenant_roles
     assert grants(roles["super_admin"]["grants"]) == everything
     assert grants(roles["admin"]["grants"]) == not_platform
     assert set(DECLARED) <= set(not_platform)
-    # The manager gets what the server and rbac grant it; nothing grants the others.
-    assert grants(roles["manager"]["grants"]) == {"roles:read": "ALL", "users:read": "ALL"}
-    assert grants(roles["editor"]["grants"]) == {}
-    assert grants(roles["customer"]["grants"]) == {}
+    # Each other built-in role gets exactly what the installed modules grant it.
+    for role in ("manager", "editor", "customer"):
+        assert grants(roles[role]["grants"]) == builtin_grants(catalog, role), role
+    # The server and rbac grant the manager these; they grant the others nothing.
+    assert {"roles:read": "ALL", "users:read": "ALL"}.items() <= grants(roles["manager"]["grants"]).items()
+    assert not set(DECLARED) & set(grants(roles["editor"]["grants"]) | grants(roles["customer"]["grants"]))
     assert grants(roles["support"]["grants"]) == {"users:read": "ALL"}
 
 
@@ -220,9 +222,8 @@ async def test_my_permissions_reflect_the_callers_roles(
 
     catalog = rustok_platform.ctx.permissions
     assert await mine(by_role["admin"]) == {p.name: "ALL" for p in catalog if not p.platform}
-    assert await mine(by_role["manager"]) == {"roles:read": "ALL", "users:read": "ALL"}
-    assert await mine(by_role["editor"]) == {}
-    assert await mine(by_role["customer"]) == {}
+    for role in ("manager", "editor", "customer"):
+        assert await mine(by_role[role]) == builtin_grants(catalog, role), role
     assert await mine(nobody) == {}
 
     # Two roles: the union of their grants.
@@ -235,7 +236,7 @@ async def test_my_permissions_reflect_the_callers_roles(
     await rustok_client.graphql_data(
         ASSIGN, {"u": str(by_role["manager"].id), "r": "key-readers"}, headers=admin.headers
     )
-    assert await mine(by_role["manager"]) == {"roles:read": "ALL", "users:read": "ALL", "api_keys:read": "ALL"}
+    assert await mine(by_role["manager"]) == {**builtin_grants(catalog, "manager"), "api_keys:read": "ALL"}
 
 
 async def test_manage_implies_every_action_of_its_resource(

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from rustok_rbac.models import Role, RoleAssignment, RolePermission
-from rustok_testing.client import RustokClient, error_codes
+from rustok_testing.client import RustokClient, builtin_grants, error_codes
 
 ROLES = "{ roles { slug name description builtIn grants { permission scope } } }"
 MY_PERMISSIONS = "{ myPermissions { permission scope } }"
@@ -135,13 +135,17 @@ async def test_delete_role_removes_it_and_its_assignments_at_once(
     for holder in (user, second):
         await rustok_client.graphql_data(ASSIGN, {"u": str(holder.id), "r": "temps"}, headers=admin.headers)
         # Cached now: the deletion must invalidate it.
-        assert await my_grants(rustok_client, holder) == {"users:read": "ALL", "api_keys:read": "ALL"}
+        assert await my_grants(rustok_client, holder) == {
+            **(builtin_grants(rustok_platform.ctx.permissions, "customer") if holder is second else {}),
+            "users:read": "ALL",
+            "api_keys:read": "ALL",
+        }
     before = await stored(rustok_platform, tenant)
 
     assert await rustok_client.graphql_data(DELETE, {"s": "temps"}, headers=admin.headers) == {"deleteRole": True}
     assert "temps" not in await slugs(rustok_client, admin)
     assert await my_grants(rustok_client, user) == {}
-    assert await my_grants(rustok_client, second) == {}
+    assert await my_grants(rustok_client, second) == builtin_grants(rustok_platform.ctx.permissions, "customer")
     data = await rustok_client.graphql_data(USER_ROLES, headers=admin.headers)
     roles = {e["node"]["id"]: e["node"]["roles"] for e in data["users"]["edges"]}
     assert roles == {str(admin.id): ["admin"], str(user.id): [], str(second.id): ["customer"]}

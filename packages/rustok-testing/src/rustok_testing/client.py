@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import httpx
 from starlette.types import ASGIApp
 
 from rustok_core.context import TenantContext
+from rustok_core.permissions import Permission
 
 
 class RustokClient(httpx.AsyncClient):
@@ -56,3 +58,18 @@ class RustokClient(httpx.AsyncClient):
 def error_codes(body: dict[str, Any]) -> list[str]:
     """The ``extensions.code`` of every error in a GraphQL response."""
     return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+
+
+def builtin_grants(catalog: Iterable[Permission], role: str, *, upper: bool = True) -> dict[str, str]:
+    """What the installed modules grant the built-in ``role`` by default.
+
+    Scopes as the GraphQL API spells them (``ALL``/``OWN``), or as stored with
+    ``upper=False``. Tests compare against this rather than a fixed list, so that
+    installing another module that grants e.g. the manager something keeps them true.
+    """
+    found: dict[str, str] = {}
+    for permission in catalog:
+        scope = dict(permission.grants).get(role)
+        if scope is not None:
+            found[permission.name] = scope.upper() if upper else scope
+    return found
