@@ -74,3 +74,26 @@ async def test_a_counter_counts_one_block_at_a_time(db: Database) -> None:
     counter = count_queries(db)
     with counter, pytest.raises(RuntimeError, match="already counting"):
         counter.start()
+
+
+async def test_work_other_tasks_were_already_doing_counts_only_everywhere(db: Database) -> None:
+    go, done = asyncio.Event(), asyncio.Event()
+
+    async def background() -> None:
+        # Started before the block, like an event relay: its statements are not the code under test.
+        await go.wait()
+        async with db.engine.connect() as conn:
+            await conn.execute(text("SELECT 'background'"))
+        done.set()
+
+    for everywhere in (False, True):
+        go.clear()
+        done.clear()
+        task = asyncio.create_task(background())
+        async with count_queries(db, everywhere=everywhere) as queries, db.engine.connect() as conn:
+            go.set()
+            await done.wait()
+            await conn.execute(text("SELECT 'mine'"))
+        await task
+        expected = ["SELECT 'background'", "SELECT 'mine'"] if everywhere else ["SELECT 'mine'"]
+        assert queries.statements == expected, everywhere

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
+
+import click
 
 from rustok_core import ModuleInfo, ModuleKind, hookimpl
 from rustok_core.context import AppContext
@@ -47,10 +50,29 @@ class CommerceModule:
         return routes()
 
     @hookimpl
+    def rustok_provide(self, ctx: AppContext) -> Mapping[type[Any], object]:
+        from rustok_commerce.services.payments import ManualPaymentProvider
+        from rustok_commerce.services.providers import CommerceProviders
+        from rustok_commerce.services.shipping import FlatRateShipping
+        from rustok_commerce.services.tax import TaxTableProvider
+
+        providers = CommerceProviders()
+        providers.add_shipping(FlatRateShipping())
+        providers.add_tax(TaxTableProvider(), use=True)
+        providers.add_payment(ManualPaymentProvider())
+        return {CommerceProviders: providers}
+
+    @hookimpl
     def rustok_permissions(self) -> Sequence[Permission]:
         from rustok_commerce.permissions import PERMISSIONS
 
         return PERMISSIONS
+
+    @hookimpl
+    def rustok_cli(self, cli: click.Group) -> None:
+        from rustok_commerce.orders_cli import add_commands
+
+        add_commands(cli)
 
     @hookimpl
     def rustok_event_types(self) -> Sequence[type[DomainEvent]]:
