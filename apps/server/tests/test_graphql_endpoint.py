@@ -150,3 +150,21 @@ async def test_fields_needing_a_tenant_say_which_header_to_send(client: RustokCl
     body = await client.graphql("{ enabledModules }")
     assert error_codes(body) == ["VALIDATION"]
     assert "X-Tenant-ID" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("document", "variables"),
+    [
+        ("mutation($id: UUID!) { revokeApiKey(id: $id) { id } }", {"id": "not-an-id"}),
+        ("mutation($id: UUID!) { revokeApiKey(id: $id) { id } }", {"id": 42}),
+        ('mutation { revokeApiKey(id: "not-an-id") { id } }', None),
+        ("mutation { revokeApiKey(id: 42) { id } }", None),
+    ],
+)
+async def test_a_value_a_scalar_refuses_is_a_validation_error(
+    client: RustokClient, document: str, variables: dict[str, Any] | None
+) -> None:
+    body = await client.graphql(document, variables, expect_status=None)
+    assert error_codes(body) == ["VALIDATION"], body
+    assert reason(body) == "GRAPHQL_VALIDATION_FAILED"
+    assert "UUID" in body["errors"][0]["message"]

@@ -76,6 +76,22 @@ async def test_negative_fractional_and_oversized_money_is_refused(shop: Shop) ->
         assert response.json()["reason"] == "INVALID_AMOUNT"
 
 
+async def test_amounts_beyond_32_bits_are_money_too(shop: Shop) -> None:
+    """12 billion rupiah (minor units) is a real price; GraphQL's Int would stop at 2^31 - 1."""
+    product = await shop.create_product()
+    variant_id = product["variants"][0]["id"]
+    big = 1_200_000_000_000
+    stored = await shop.data(SET_PRICES, {"variantId": variant_id, "currency": "IDR", "prices": [{"amount": big}]})
+    assert [p["amount"] for p in stored["setVariantPrices"]["prices"] if p["currencyCode"] == "IDR"] == [big]
+    literal = await shop.client.graphql(
+        'mutation($v: UUID!) { setVariantPrices(variantId: $v, currencyCode: "IDR", prices: [{amount: 12.5}]) { id } }',
+        {"v": variant_id},
+        headers=shop.headers,
+        expect_status=400,
+    )
+    assert literal["errors"][0]["extensions"]["code"] == "VALIDATION"
+
+
 async def test_unknown_currencies_are_refused(shop: Shop) -> None:
     product = await shop.create_product()
     variant_id = product["variants"][0]["id"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from rustok_core.interfaces import TenantDirectory
 from rustok_testing.client import error_codes
+from rustok_testing.events import deliver_events
 from rustok_testing.queries import count_queries
 
 LIST = (
@@ -93,6 +94,8 @@ async def test_listing_topics_costs_the_same_queries_for_five_or_fifty(forum: An
             categoryId=categories[n % 2],
             tags=[f"tag-{n % 4}", "common"],
         )
+
+    await deliver_events(forum.platform)  # the index applies the writes' events in the background
 
     async def cost(first: int) -> Any:
         # The outbox relay polls sys_events in the background; a read never touches it.

@@ -8,6 +8,7 @@ from typing import Any
 
 from rustok_pages.demo import seed
 from rustok_testing.client import error_codes
+from rustok_testing.events import deliver_events
 from rustok_testing.queries import count_queries
 
 # Relays and handlers share the engine; their polling is not the query under test.
@@ -199,6 +200,8 @@ async def test_menu_and_page_lists_cost_the_same_number_of_queries_whatever_thei
     )
     await menu_with(2)
     await menu_with(8)
+
+    await deliver_events(site.platform)  # the index applies the writes' events in the background
 
     async def cost(document: str, variables: dict[str, Any]) -> int:
         await site.gql(document, variables, public=True)  # warm: caches of the tenant and permissions

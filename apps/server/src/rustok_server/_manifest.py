@@ -10,6 +10,7 @@ MODULES: tuple[ManifestEntry, ...] = (
     ManifestEntry(slug="tenant", package="rustok-tenant", required=True, depends_on=()),
     ManifestEntry(slug="blog", package="rustok-blog", required=False, depends_on=("content",)),
     ManifestEntry(slug="forum", package="rustok-forum", required=False, depends_on=("content",)),
+    ManifestEntry(slug="index", package="rustok-index", required=True, depends_on=("events",)),
     ManifestEntry(slug="pages", package="rustok-pages", required=False, depends_on=("content",)),
     ManifestEntry(slug="stream", package="rustok-stream", required=True, depends_on=("events",)),
 )

@@ -86,6 +86,15 @@ class TagDetached(TagEvent):
     event_type = "content.tag.detached"
 
 
+class TagRenamed(DomainEvent):
+    """A tag's name (and so its slug) changed; every target keeps it under the new slug."""
+
+    event_type = "content.tag.renamed"
+    tag_id: uuid.UUID
+    tag: str = Field(description="The tag's new slug.")
+    previous: str = Field(description="The slug it had before.")
+
+
 class MetaUpdated(DomainEvent):
     event_type = "content.meta.updated"
     target_type: str
@@ -124,6 +133,7 @@ EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     CategoryDeleted,
     TagAttached,
     TagDetached,
+    TagRenamed,
     MetaUpdated,
     MediaUploaded,
     MediaUpdated,

@@ -123,6 +123,30 @@ def rustok_index_documents(
 
     Return ``None`` when ``entity_type`` is not the module's; an empty sequence for an
     entity means it must leave the index (deleted, unpublished, archived).
+    Documents are the classes of :mod:`rustok_core.index` (``ProductDocument`` for
+    ``product``, ``ContentDocument`` for ``content``), one per (entity, locale), built
+    from the entity's current state through ``session`` (scoped to ``tenant_id``, in
+    the index's transaction). Any number of ids costs a fixed number of queries.
+    """
+
+
+@hookspec
+def rustok_index_entity_ids(
+    ctx: AppContext,
+    session: AsyncSession,
+    tenant_id: UUID,
+    entity_type: str,
+    after: UUID | None,
+    limit: int,
+) -> Sequence[UUID] | None:
+    """Return ids of the tenant's entities of ``entity_type`` that may have documents.
+
+    The index pages through them to rebuild: up to ``limit`` ids greater than
+    ``after`` (all from the start when ``None``), in ascending order; fewer than
+    ``limit`` means the last page. Return ``None`` when ``entity_type`` is not the
+    module's. Listing an id that has no document is fine (the index asks
+    ``rustok_index_documents`` next, which may return nothing for it); leaving out one
+    that has documents keeps it out of a rebuilt index.
     """
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
@@ -129,4 +130,29 @@ class UserDirectory(Protocol):
 
     async def find_users(self, tenant_id: UUID, user_ids: Sequence[UUID]) -> Mapping[UUID, UserRef]:
         """The tenant's users among ``user_ids``, by id, in one query; unknown ids are absent."""
+        ...
+
+
+@dataclass(frozen=True)
+class PendingEvents:
+    """Events of one type that a handler has not applied yet."""
+
+    event_type: str
+    count: int
+    oldest_occurred_at: datetime | None
+
+
+@runtime_checkable
+class EventBacklog(Protocol):
+    """What handlers still have to apply (provided by the events module).
+
+    Consumers such as the index report their lag from it without reading the events
+    module's tables.
+    """
+
+    async def pending(
+        self, handler: str, event_types: Sequence[str], *, tenant_id: UUID | None = None
+    ) -> Sequence[PendingEvents]:
+        """Per event type (types with nothing pending are left out): stored events that
+        ``handler`` has no receipt for, for one tenant or all."""
         ...

@@ -14,6 +14,7 @@ from rustok_core.context import AppContext
 from rustok_core.events import EventPublisher
 from rustok_core.graphql import GraphQLContribution
 from rustok_core.health import HealthCheck
+from rustok_core.interfaces import EventBacklog
 from rustok_core.permissions import Permission
 from rustok_core.rest import RestRoute
 
@@ -35,11 +36,12 @@ class EventsModule:
 
     @hookimpl
     def rustok_provide(self, ctx: AppContext) -> Mapping[type[Any], object]:
+        from rustok_outbox.backlog import OutboxBacklog
         from rustok_outbox.runtime import STATE_KEY, EventsRuntime
 
         runtime = EventsRuntime(ctx)
         ctx.state[STATE_KEY] = runtime
-        return {EventPublisher: runtime.publisher}
+        return {EventPublisher: runtime.publisher, EventBacklog: OutboxBacklog(ctx, runtime.transport)}
 
     @hookimpl
     async def rustok_startup(self, ctx: AppContext) -> None:

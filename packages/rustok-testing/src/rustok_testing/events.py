@@ -73,3 +73,53 @@ async def eventually(check: Callable[[], Awaitable[T]], within: float = 5.0, eve
         if result or time.monotonic() > deadline:
             return result
         await asyncio.sleep(every)
+
+
+IN_FLIGHT = text(
+    "SELECT count(*) FROM sys_events WHERE dispatched_at IS NULL AND claimed_by IS NOT NULL "
+    "AND claimed_by <> :relay AND claim_expires_at > now()"
+)
+
+
+async def deliver_events(platform: HasContext, *, within: float = 30.0) -> int:
+    """Deliver every due event to ``platform``'s handlers now, in this task; return how many.
+
+    Runs the platform's own relay steps (claim, deliver, settle) until no event is due,
+    after draining the memory bus when that transport is in use, so a test reads the
+    effects of its writes without sleeping. Boot the platform with
+    ``rustok.events.relay=False`` to be the only deliverer; otherwise batches claimed
+    by the platform's running relay are waited for (up to ``within`` seconds). A
+    failed delivery (retry scheduled or dead-lettered) fails the test, naming the error.
+    """
+    from rustok_outbox.relay import LocalTarget, OutboxRelay
+    from rustok_outbox.runtime import runtime_of
+
+    runtime = runtime_of(platform.ctx)
+    if runtime.memory is not None:
+        await runtime.memory.drain(within)
+    relay = OutboxRelay(
+        platform.ctx, LocalTarget(runtime.collect_handlers()), runtime.metrics, name="rustok-testing-deliver"
+    )
+    deadline = time.monotonic() + within
+    while True:
+        while await relay.run_once():
+            pass
+        async with platform.ctx.db.engine.connect() as conn:
+            in_flight = (await conn.execute(IN_FLIGHT, {"relay": relay.name})).scalar_one()
+        if not in_flight:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{in_flight} event(s) still claimed by another relay after {within}s")
+        await asyncio.sleep(0.01)  # another relay holds a batch: let it settle
+    if relay.stats.retried or relay.stats.dead:
+        async with platform.ctx.db.engine.connect() as conn:
+            errors = (
+                await conn.execute(
+                    text(
+                        "SELECT event_type, last_error FROM sys_events WHERE dispatched_at IS NULL "
+                        "AND last_error IS NOT NULL UNION ALL SELECT event_type, last_error FROM sys_events_dlq"
+                    )
+                )
+            ).all()
+        raise AssertionError(f"event delivery failed: {[(row.event_type, row.last_error) for row in errors]}")
+    return relay.stats.dispatched

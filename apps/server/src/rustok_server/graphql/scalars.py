@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from ariadne import ScalarType
-from graphql import StringValueNode, ValueNode
+from graphql import GraphQLError, StringValueNode, ValueNode
 
 from rustok_core.errors import Validation
 from rustok_core.ids import parse_id
@@ -25,18 +25,18 @@ def serialize_uuid(value: Any) -> str:
 @uuid_scalar.value_parser
 def parse_uuid(value: Any) -> uuid.UUID:
     if not isinstance(value, str):
-        raise ValueError("UUID must be a string")
+        raise GraphQLError("UUID must be a string")
     try:
         parsed: uuid.UUID = parse_id(value)
     except Validation as exc:
-        raise ValueError(exc.message) from None
+        raise GraphQLError(exc.message) from None
     return parsed
 
 
 @uuid_scalar.literal_parser
 def parse_uuid_literal(node: ValueNode, _variables: dict[str, Any] | None = None) -> uuid.UUID:
     if not isinstance(node, StringValueNode):
-        raise ValueError("UUID must be a string")
+        raise GraphQLError("UUID must be a string")
     parsed: uuid.UUID = parse_uuid(node.value)
     return parsed
 
@@ -51,10 +51,13 @@ def serialize_datetime(value: Any) -> str:
 @datetime_scalar.value_parser
 def parse_datetime(value: Any) -> datetime:
     if not isinstance(value, str):
-        raise ValueError("DateTime must be an ISO-8601 string")
-    parsed = datetime.fromisoformat(value)
+        raise GraphQLError("DateTime must be an ISO-8601 string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise GraphQLError("DateTime must be an ISO-8601 string") from None
     if parsed.tzinfo is None:
-        raise ValueError("DateTime needs a time zone offset (e.g. 'Z' or '+02:00')")
+        raise GraphQLError("DateTime needs a time zone offset (e.g. 'Z' or '+02:00')")
     return parsed
 
 

@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ariadne import EnumType, MutationType, ObjectType, QueryType
+from ariadne import EnumType, MutationType, ObjectType, QueryType, ScalarType
 from ariadne.types import SchemaBindable
-from graphql import GraphQLResolveInfo
+from graphql import GraphQLError, GraphQLResolveInfo, IntValueNode, ValueNode
 
 from rustok_commerce.models import (
     Price,
@@ -995,7 +995,33 @@ async def resolve_category_translations(
     return await _category_translations(request(info), view.category.id)
 
 
+# -- money ---------------------------------------------------------------------------------------
+
+minor_units = ScalarType("MinorUnits")
+
+
+@minor_units.serializer
+def serialize_minor_units(value: Any) -> int:
+    return int(value)
+
+
+@minor_units.value_parser
+def parse_minor_units(value: Any) -> int:
+    """A whole number; the services check its range (``INVALID_AMOUNT``)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GraphQLError("money is an integer number of minor units (cents), not a fraction or text")
+    return value
+
+
+@minor_units.literal_parser
+def parse_minor_units_literal(node: ValueNode, _variables: dict[str, Any] | None = None) -> int:
+    if not isinstance(node, IntValueNode):
+        raise GraphQLError("money is an integer number of minor units (cents), not a fraction or text")
+    return int(node.value)
+
+
 BINDABLES: list[SchemaBindable] = [
+    minor_units,
     query,
     mutation,
     product_type,

@@ -366,7 +366,7 @@ async def resolve_delete_category(_: Any, info: GraphQLResolveInfo, id: uuid.UUI
 @mutation.field("renameTag")
 async def resolve_rename_tag(_: Any, info: GraphQLResolveInfo, id: uuid.UUID, name: str) -> Any:
     ctx = request(info)
-    return await TagService(ctx.app).rename(tenant_of(ctx).id, id, name)
+    return await TagService(ctx.app).rename(tenant_of(ctx).id, id, name, actor_id=actor_of(ctx))
 
 
 @mutation.field("deleteTag")

@@ -10,7 +10,7 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rustok_content.events import TagAttached, TagDetached
+from rustok_content.events import TagAttached, TagDetached, TagRenamed
 from rustok_content.models import Tag, Taggable
 from rustok_content.services.text import Path, invalid, make_slug
 from rustok_core.context import AppContext
@@ -212,7 +212,9 @@ class TagService:
                 query = query.where(Tag.slug.startswith(make_slug(prefix), autoescape=True))
             return list((await session.scalars(query)).all())
 
-    async def rename(self, tenant_id: uuid.UUID, tag_id: uuid.UUID, name: str) -> Tag:
+    async def rename(
+        self, tenant_id: uuid.UUID, tag_id: uuid.UUID, name: str, *, actor_id: uuid.UUID | None = None
+    ) -> Tag:
         """Change a tag's display name (and slug); a slug taken by another tag is a conflict."""
         normalized = normalize_tags([name], ("name",))
         slug, display = next(iter(normalized.items()))
@@ -223,7 +225,15 @@ class TagService:
             clash = await session.scalar(select(Tag.id).where(Tag.slug == slug, Tag.id != tag_id))
             if clash is not None:
                 raise Conflict(f"another tag already has the slug {slug!r}", field="name")
+            previous = tag.slug
             tag.slug, tag.name = slug, display
+            if previous != slug:
+                await self.ctx.services.get(EventPublisher).publish(
+                    session,
+                    TagRenamed(tag_id=tag_id, tag=slug, previous=previous),
+                    tenant_id=tenant_id,
+                    actor_id=actor_id,
+                )
         return tag
 
     async def delete(self, tenant_id: uuid.UUID, tag_id: uuid.UUID, *, actor_id: uuid.UUID | None) -> None:

@@ -1,0 +1,627 @@
+"""Storefront reads, served from the index tables only, each in ONE SQL statement.
+
+Every read is scoped to a :class:`ReadScope`: the tenant, the locale asked for, the
+tenant's default locale (rows fall back to it per entity when the entity has no row in
+the asked locale) and the modules the tenant has enabled (documents of disabled
+modules are never shown, even before the index has dropped them).
+
+Lists use keyset pagination: the cursor holds the sort and the sort key of the last
+row, so a page never repeats or skips rows when rows before it change. Search ranks
+with ``ts_rank_cd``, cuts highlights with ``ts_headline`` from HTML-escaped text (the
+only markup in a highlight is ``<mark>``), and suggests a correction from the titles'
+words by trigram similarity when the first page has few hits.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import text
+from sqlalchemy.engine import Row
+
+from rustok_core.context import AppContext
+from rustok_core.errors import Validation
+from rustok_core.index import CONTENT, ENTITY_TYPES, PRODUCT
+from rustok_core.pagination import decode_cursor, encode_cursor, page_size
+from rustok_index.search_config import config_name, config_sql
+
+LOCALE_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+MAX_QUERY_CHARS = 200
+MAX_TAGS = 20
+FEW_HITS = 3
+"""A first search page with fewer hits than this gets a did-you-mean suggestion."""
+SUGGESTION_SIMILARITY = 0.3
+CANDIDATE_THRESHOLD = 0.4
+"""pg_trgm's ``word_similarity_threshold`` while looking for title words near a search term."""
+CANDIDATES_PER_TERM = 10
+MAX_SUGGESTED_TERMS = 8
+"""Terms of a query that get corrections (a bound also keeps the planner's estimate small)."""
+HIGHLIGHT = 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
+TITLE_HIGHLIGHT = "StartSel=<mark>, StopSel=</mark>, HighlightAll=true"
+
+SORTS = ("RELEVANCE", "PRICE_ASC", "PRICE_DESC", "NEWEST", "TITLE")
+
+
+@dataclass(frozen=True)
+class ReadScope:
+    tenant_id: uuid.UUID
+    locale: str
+    fallback: str
+    """The tenant's default locale."""
+    modules: tuple[str, ...]
+    """Modules the tenant has enabled."""
+
+    @property
+    def falls_back(self) -> bool:
+        return self.locale != self.fallback
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant_id,
+            "locale": self.locale,
+            "fallback": self.fallback,
+            "modules": list(self.modules),
+            "cfg_locale": config_name(self.locale),
+            "cfg_fallback": config_name(self.fallback),
+        }
+
+
+def check_locale(locale: str) -> str:
+    if len(locale) > 10 or not LOCALE_RE.match(locale):
+        raise Validation("invalid locale: expected a tag like 'en' or 'pt-BR'", field="locale")
+    return locale
+
+
+@dataclass(frozen=True)
+class CatalogFilter:
+    category_handle: str | None = None
+    tags: Sequence[str] = ()
+    min_price: int | None = None
+    max_price: int | None = None
+    currency: str | None = None
+    in_stock: bool | None = None
+    query: str | None = None
+
+
+@dataclass
+class Page:
+    """A Relay connection in the making: rows (already shaped), cursors, and extras."""
+
+    edges: list[dict[str, Any]] = field(default_factory=list)
+    has_next_page: bool = False
+    did_you_mean: str | None = None
+
+    def connection(self) -> dict[str, Any]:
+        return {
+            "edges": self.edges,
+            "page_info": {
+                "has_next_page": self.has_next_page,
+                "end_cursor": self.edges[-1]["cursor"] if self.edges else None,
+            },
+            "did_you_mean": self.did_you_mean,
+        }
+
+
+# -- SQL pieces -----------------------------------------------------------------------------------
+
+QUERY_LOCALE = f"websearch_to_tsquery({config_sql('CAST(:cfg_locale AS text)')}, :query)"
+QUERY_FALLBACK = f"websearch_to_tsquery({config_sql('CAST(:cfg_fallback AS text)')}, :query)"
+
+PRODUCT_COLUMNS = (
+    "p.product_id AS entity_id, p.locale, p.handle, p.title, p.subtitle, p.description, p.status, p.prices, "
+    "p.currencies, p.total_stock, p.has_stock, p.categories, p.tags, p.meta_title, p.meta_description, "
+    "p.thumbnail, p.extra, p.published_at, p.listed_at"
+)
+CONTENT_COLUMNS = (
+    "c.node_id AS entity_id, c.locale, c.kind, c.title, c.slug, c.excerpt, c.body_preview, c.status, c.author_id, "
+    "c.author_name, c.category_id, c.category_name, c.category_slug, c.tags, c.parent_id, c.root_id, "
+    "c.reply_count, c.meta_title, c.meta_description, c.extra, c.published_at, c.listed_at"
+)
+
+# (column, SQL type, product expression, content expression) of a search hit.
+SEARCH_COLUMNS: tuple[tuple[str, str, str | None, str | None], ...] = (
+    ("entity_id", "uuid", "p.product_id", "c.node_id"),
+    ("locale", "text", "p.locale", "c.locale"),
+    ("title", "text", "p.title", "c.title"),
+    ("handle", "text", "p.handle", "c.slug"),
+    ("slug", "text", None, "c.slug"),
+    ("kind", "text", None, "c.kind"),
+    ("status", "text", "p.status", "c.status"),
+    ("subtitle", "text", "p.subtitle", None),
+    ("description", "text", "p.description", None),
+    ("excerpt", "text", None, "c.excerpt"),
+    ("body_preview", "text", None, "c.body_preview"),
+    ("prices", "jsonb", "p.prices", None),
+    ("currencies", "varchar[]", "p.currencies", None),
+    ("total_stock", "integer", "p.total_stock", None),
+    ("has_stock", "boolean", "p.has_stock", None),
+    ("categories", "jsonb", "p.categories", None),
+    ("tags", "text[]", "p.tags", "c.tags"),
+    ("meta_title", "text", "p.meta_title", "c.meta_title"),
+    ("meta_description", "text", "p.meta_description", "c.meta_description"),
+    ("thumbnail", "text", "p.thumbnail", None),
+    ("extra", "jsonb", "p.extra", "c.extra"),
+    ("published_at", "timestamptz", "p.published_at", "c.published_at"),
+    ("listed_at", "timestamptz", "p.listed_at", "c.listed_at"),
+    ("author_id", "uuid", None, "c.author_id"),
+    ("author_name", "text", None, "c.author_name"),
+    ("category_id", "uuid", None, "c.category_id"),
+    ("category_name", "text", None, "c.category_name"),
+    ("category_slug", "text", None, "c.category_slug"),
+    ("parent_id", "uuid", None, "c.parent_id"),
+    ("root_id", "uuid", None, "c.root_id"),
+    ("reply_count", "integer", None, "c.reply_count"),
+    ("search_config", "regconfig", "p.search_config", "c.search_config"),
+    (
+        "highlight_source",
+        "text",
+        "COALESCE(NULLIF(p.description, ''), p.subtitle, '')",
+        "COALESCE(NULLIF(c.body_text, ''), c.excerpt, '')",
+    ),
+)
+
+
+def _locale_condition(alias: str, scope: ReadScope) -> str:
+    """Rows in the asked locale, or in the default locale for entities that lack it."""
+    if not scope.falls_back:
+        return f"{alias}.locale = :locale"
+    return (
+        f"({alias}.locale = :locale OR ({alias}.locale = :fallback "
+        f"AND NOT ({alias}.locales @> ARRAY[CAST(:locale AS varchar)])))"
+    )
+
+
+def _match(alias: str, scope: ReadScope) -> str:
+    if not scope.falls_back:
+        return f"{alias}.search_vector @@ {QUERY_LOCALE}"
+    return (
+        f"(({alias}.locale = :locale AND {alias}.search_vector @@ {QUERY_LOCALE}) "
+        f"OR ({alias}.locale = :fallback AND {alias}.search_vector @@ {QUERY_FALLBACK}))"
+    )
+
+
+def _rank(alias: str, scope: ReadScope) -> str:
+    if not scope.falls_back:
+        return f"ts_rank_cd({alias}.search_vector, {QUERY_LOCALE}, 32)"
+    return (
+        f"CASE WHEN {alias}.locale = :locale THEN ts_rank_cd({alias}.search_vector, {QUERY_LOCALE}, 32) "
+        f"ELSE ts_rank_cd({alias}.search_vector, {QUERY_FALLBACK}, 32) END"
+    )
+
+
+def _query_of(alias: str, scope: ReadScope) -> str:
+    """The tsquery of a row's locale (the asked one or the fallback)."""
+    if not scope.falls_back:
+        return QUERY_LOCALE
+    return f"CASE WHEN {alias}.locale = :locale THEN {QUERY_LOCALE} ELSE {QUERY_FALLBACK} END"
+
+
+def _escaped(expression: str) -> str:
+    return f"replace(replace(replace({expression}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
+
+
+def _keyset(columns: Sequence[str], descending: bool) -> str:
+    left = ", ".join(columns)
+    right = ", ".join(f":k{n}" for n in range(len(columns)))
+    return f"({left}) {'<' if descending else '>'} ({right})"
+
+
+# -- cursors --------------------------------------------------------------------------------------
+
+
+def _encode(sort: str, values: Sequence[Any]) -> str:
+    return encode_cursor(orjson.dumps([sort, *(_plain(v) for v in values)]).decode())
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _decode(cursor: str | None, sort: str, kinds: Sequence[str]) -> list[Any] | None:
+    """The key values of a cursor made by the same sort (``kinds`` say how to read each)."""
+    raw = decode_cursor(cursor)
+    if raw is None:
+        return None
+    try:
+        data = orjson.loads(raw)
+        if not isinstance(data, list) or len(data) != len(kinds) + 1 or data[0] != sort:
+            raise ValueError("another sort")
+        values: list[Any] = []
+        for kind, value in zip(kinds, data[1:], strict=True):
+            if kind == "uuid":
+                values.append(uuid.UUID(value))
+            elif kind == "datetime":
+                values.append(datetime.fromisoformat(value))
+            elif kind == "int":
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ValueError("not an integer")
+                values.append(value)
+            elif kind == "float":
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    raise ValueError("not a number")
+                values.append(float(value))
+            else:
+                if not isinstance(value, str):
+                    raise ValueError("not a string")
+                values.append(value)
+        return values
+    except (ValueError, TypeError, orjson.JSONDecodeError):
+        raise Validation("invalid cursor for this query", field="after") from None
+
+
+# -- row shapes -----------------------------------------------------------------------------------
+
+
+def product_node(row: Any) -> dict[str, Any]:
+    prices = row.prices or {}
+    return {
+        "id": row.entity_id,
+        "locale": row.locale,
+        "handle": row.handle,
+        "title": row.title,
+        "subtitle": row.subtitle,
+        "description": row.description,
+        "status": row.status,
+        "prices": [
+            {"currency": currency, "min": price["min"], "max": price["max"]}
+            for currency, price in sorted(prices.items())
+        ],
+        "currencies": list(row.currencies or ()),
+        "total_stock": row.total_stock,
+        "in_stock": row.has_stock,
+        "categories": [
+            {"id": uuid.UUID(c["id"]), "handle": c["handle"], "name": c["name"]} for c in row.categories or ()
+        ],
+        "tags": list(row.tags or ()),
+        "seo_title": row.meta_title,
+        "seo_description": row.meta_description,
+        "thumbnail": row.thumbnail,
+        "extra": row.extra or {},
+        "published_at": row.published_at,
+    }
+
+
+def content_node(row: Any, *, with_body: bool = False) -> dict[str, Any]:
+    node = {
+        "id": row.entity_id,
+        "kind": row.kind,
+        "locale": row.locale,
+        "title": row.title,
+        "slug": row.slug,
+        "excerpt": row.excerpt,
+        "body_preview": row.body_preview,
+        "status": row.status,
+        "author": {"id": row.author_id, "name": row.author_name} if row.author_id or row.author_name else None,
+        "category": (
+            {"id": row.category_id, "name": row.category_name, "slug": row.category_slug}
+            if row.category_id is not None
+            else None
+        ),
+        "tags": list(row.tags or ()),
+        "parent_id": row.parent_id,
+        "root_id": row.root_id,
+        "reply_count": row.reply_count,
+        "seo_title": row.meta_title,
+        "seo_description": row.meta_description,
+        "extra": row.extra or {},
+        "published_at": row.published_at,
+    }
+    if with_body:
+        node["body_html"] = row.body_html
+    return node
+
+
+# -- the reads ------------------------------------------------------------------------------------
+
+
+class StorefrontQueries:
+    """The storefront's reads; each method runs exactly one SQL statement."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    async def _rows(self, scope: ReadScope, sql: str, params: dict[str, Any]) -> Sequence[Row[Any]]:
+        async with self.ctx.db.session(scope.tenant_id) as session:
+            return (await session.execute(text(sql), params)).all()
+
+    # -- products -----------------------------------------------------------------------------
+
+    async def catalog_products(
+        self,
+        scope: ReadScope,
+        filters: CatalogFilter,
+        *,
+        sort: str = "NEWEST",
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Page:
+        size = page_size(first)
+        if sort not in SORTS:
+            raise Validation("unknown sort", field="sort")
+        params = scope.params()
+        where = [
+            "p.tenant_id = :tenant",
+            "p.module = ANY(:modules)",
+            _locale_condition("p", scope),
+        ]
+        joins = ""
+        currency = filters.currency
+        if currency is not None:
+            if not CURRENCY_RE.match(currency):
+                raise Validation("currency must be an ISO-4217 code such as 'EUR'", field="currency")
+            # The price rows repeat tenant and locale so that a price sort walks their
+            # (tenant_id, locale, currency, min_price) index in order and stops at the page.
+            locales = "pr.locale = :locale" if not scope.falls_back else "pr.locale IN (:locale, :fallback)"
+            joins = (
+                " JOIN index_product_prices pr ON pr.index_product_id = p.id AND pr.tenant_id = :tenant"
+                f" AND {locales} AND pr.currency = :currency"
+            )
+            params["currency"] = currency
+        priced = filters.min_price is not None or filters.max_price is not None or sort in ("PRICE_ASC", "PRICE_DESC")
+        if priced and currency is None:
+            raise Validation("price filters and price sorts need a currency", field="currency")
+        if filters.min_price is not None:
+            where.append("pr.min_price >= :min_price")
+            params["min_price"] = filters.min_price
+        if filters.max_price is not None:
+            where.append("pr.min_price <= :max_price")
+            params["max_price"] = filters.max_price
+        if filters.category_handle is not None:
+            where.append("p.category_handles @> ARRAY[CAST(:category AS text)]")
+            params["category"] = filters.category_handle
+        if filters.tags:
+            if len(filters.tags) > MAX_TAGS:
+                raise Validation(f"at most {MAX_TAGS} tags", field="tags")
+            where.append("p.tags @> CAST(:tags AS text[])")
+            params["tags"] = list(filters.tags)
+        if filters.in_stock is not None:
+            where.append("p.has_stock = :in_stock")
+            params["in_stock"] = filters.in_stock
+        rank = "NULL::real"
+        if filters.query is not None and filters.query.strip():
+            params["query"] = _search_text(filters.query)
+            where.append(_match("p", scope))
+            rank = _rank("p", scope)
+        elif sort == "RELEVANCE":
+            sort = "NEWEST"  # nothing to rank by: newest first
+        keys, kinds, descending = {
+            "NEWEST": (["p.listed_at", "p.product_id"], ["datetime", "uuid"], True),
+            "TITLE": (["p.title", "p.product_id"], ["str", "uuid"], False),
+            "PRICE_ASC": (["pr.min_price", "p.product_id"], ["int", "uuid"], False),
+            "PRICE_DESC": (["pr.min_price", "p.product_id"], ["int", "uuid"], True),
+            "RELEVANCE": ([f"({rank})", "p.product_id"], ["float", "uuid"], True),
+        }[sort]
+        after_key = _decode(after, sort, kinds)
+        if after_key is not None:
+            if sort == "RELEVANCE":
+                where.append(f"({rank}, p.product_id) < (CAST(:k0 AS real), :k1)")
+            else:
+                where.append(_keyset(keys, descending))
+            params.update({f"k{n}": value for n, value in enumerate(after_key)})
+        direction = " DESC" if descending else ""
+        order = ", ".join(f"{key}{direction}" for key in keys)
+        sort_columns = ", ".join(f"{key} AS sort_{n}" for n, key in enumerate(keys))
+        sql = (
+            f"SELECT {PRODUCT_COLUMNS}, {sort_columns} FROM index_products p{joins} "
+            f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :limit"
+        )
+        params["limit"] = size + 1
+        rows = await self._rows(scope, sql, params)
+        page = Page(has_next_page=len(rows) > size)
+        for row in rows[:size]:
+            cursor = _encode(sort, [row.sort_0, row.sort_1])
+            page.edges.append({"cursor": cursor, "node": product_node(row)})
+        return page
+
+    async def catalog_product(self, scope: ReadScope, handle: str) -> dict[str, Any] | None:
+        """The product with this handle in the asked locale, else the default, else any."""
+        sql = f"""
+            WITH hit AS (
+                SELECT product_id FROM index_products
+                WHERE tenant_id = :tenant AND handle = :handle AND module = ANY(:modules)
+                ORDER BY (locale = :locale) DESC, (locale = :fallback) DESC, locale LIMIT 1
+            )
+            SELECT {PRODUCT_COLUMNS} FROM index_products p JOIN hit ON p.product_id = hit.product_id
+            WHERE p.tenant_id = :tenant
+            ORDER BY (p.locale = :locale) DESC, (p.locale = :fallback) DESC, p.locale LIMIT 1
+        """
+        rows = await self._rows(scope, sql, {**scope.params(), "handle": handle})
+        return product_node(rows[0]) if rows else None
+
+    # -- content ------------------------------------------------------------------------------
+
+    async def content_feed(
+        self,
+        scope: ReadScope,
+        kind: str,
+        *,
+        category_slug: str | None = None,
+        tag: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Page:
+        """Published content of a kind, newest first."""
+        size = page_size(first)
+        params = {**scope.params(), "kind": kind, "limit": size + 1}
+        where = [
+            "c.tenant_id = :tenant",
+            "c.kind = :kind",
+            "c.module = ANY(:modules)",
+            _locale_condition("c", scope),
+        ]
+        if category_slug is not None:
+            where.append("c.category_slug = :category")
+            params["category"] = category_slug
+        if tag is not None:
+            where.append("c.tags @> ARRAY[CAST(:tag AS text)]")
+            params["tag"] = tag
+        after_key = _decode(after, "FEED", ["datetime", "uuid"])
+        if after_key is not None:
+            where.append(_keyset(["c.listed_at", "c.node_id"], True))
+            params.update({"k0": after_key[0], "k1": after_key[1]})
+        sql = (
+            f"SELECT {CONTENT_COLUMNS} FROM index_content c WHERE {' AND '.join(where)} "
+            "ORDER BY c.listed_at DESC, c.node_id DESC LIMIT :limit"
+        )
+        rows = await self._rows(scope, sql, params)
+        page = Page(has_next_page=len(rows) > size)
+        for row in rows[:size]:
+            page.edges.append({"cursor": _encode("FEED", [row.listed_at, row.entity_id]), "node": content_node(row)})
+        return page
+
+    async def content_item(self, scope: ReadScope, kind: str, slug: str) -> dict[str, Any] | None:
+        """The item whose slug (in any locale) is ``slug``, in the asked locale, else the default, else any."""
+        sql = f"""
+            WITH hit AS (
+                SELECT node_id FROM index_content
+                WHERE tenant_id = :tenant AND kind = :kind AND slug = :slug AND module = ANY(:modules)
+                ORDER BY (locale = :locale) DESC, (locale = :fallback) DESC, locale LIMIT 1
+            )
+            SELECT {CONTENT_COLUMNS}, c.body_html FROM index_content c JOIN hit ON c.node_id = hit.node_id
+            WHERE c.tenant_id = :tenant
+            ORDER BY (c.locale = :locale) DESC, (c.locale = :fallback) DESC, c.locale LIMIT 1
+        """
+        rows = await self._rows(scope, sql, {**scope.params(), "kind": kind, "slug": slug})
+        return content_node(rows[0], with_body=True) if rows else None
+
+    # -- search -------------------------------------------------------------------------------
+
+    async def search(
+        self,
+        scope: ReadScope,
+        query: str,
+        *,
+        types: Sequence[str] = ENTITY_TYPES,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Page:
+        size = page_size(first)
+        wanted = [t for t in ENTITY_TYPES if t in set(types)]
+        if not wanted:
+            raise Validation("search at least one type", field="types")
+        params = {**scope.params(), "query": _search_text(query), "limit": size + 1}
+        branches = []
+        for entity_type in wanted:
+            alias, table = ("p", "index_products") if entity_type == PRODUCT else ("c", "index_content")
+            columns = []
+            for name, sql_type, product_expr, content_expr in SEARCH_COLUMNS:
+                expression = product_expr if entity_type == PRODUCT else content_expr
+                columns.append(f"{expression if expression is not None else 'NULL'}::{sql_type} AS {name}")
+            conditions = [
+                f"{alias}.tenant_id = :tenant",
+                f"{alias}.module = ANY(:modules)",
+                _locale_condition(alias, scope),
+                _match(alias, scope),
+            ]
+            branches.append(
+                f"SELECT '{entity_type}'::text AS type, {', '.join(columns)}, ({_rank(alias, scope)})::real AS rank "
+                f"FROM {table} {alias} WHERE {' AND '.join(conditions)}"
+            )
+        after_key = _decode(after, "SEARCH", ["float", "str", "uuid"])
+        page_filter = ""
+        if after_key is not None:
+            page_filter = "WHERE (h.rank, h.type, h.entity_id) < (CAST(:k0 AS real), :k1, :k2)"
+            params.update({"k0": after_key[0], "k1": after_key[1], "k2": after_key[2]})
+        row_query = _query_of("page", scope)
+        suggestion = "NULL::text"
+        if after_key is None:
+            suggestion = (
+                f"CASE WHEN (SELECT count(*) FROM page) < {FEW_HITS} THEN ({self._suggestion_sql(wanted, scope)}) END"
+            )
+        sql = f"""
+            WITH hits AS ({" UNION ALL ".join(branches)}),
+            page AS (
+                SELECT h.* FROM hits h {page_filter}
+                ORDER BY h.rank DESC, h.type DESC, h.entity_id DESC LIMIT :limit
+            ),
+            shaped AS (
+                SELECT page.*,
+                    ts_headline(page.search_config, {_escaped("page.highlight_source")},
+                        {row_query}, '{HIGHLIGHT}') AS highlight,
+                    ts_headline(page.search_config, {_escaped("page.title")},
+                        {row_query}, '{TITLE_HIGHLIGHT}') AS title_highlight
+                FROM page
+            )
+            SELECT s.*, meta.did_you_mean
+            FROM (SELECT {suggestion} AS did_you_mean) meta
+            LEFT JOIN shaped s ON TRUE
+            ORDER BY s.rank DESC, s.type DESC, s.entity_id DESC
+        """
+        rows = await self._rows(scope, sql, params)
+        hits = [row for row in rows if row.entity_id is not None]
+        page = Page(has_next_page=len(hits) > size, did_you_mean=rows[0].did_you_mean if rows else None)
+        for row in hits[:size]:
+            node = product_node(row) if row.type == PRODUCT else content_node(row)
+            hit = {
+                "type": row.type,
+                "id": row.entity_id,
+                "locale": row.locale,
+                "title": row.title,
+                "handle": row.handle,
+                "kind": row.kind,
+                "rank": row.rank,
+                "highlight": row.highlight or None,
+                "title_highlight": row.title_highlight,
+                "product": node if row.type == PRODUCT else None,
+                "content": node if row.type == CONTENT else None,
+            }
+            page.edges.append({"cursor": _encode("SEARCH", [row.rank, row.type, row.entity_id]), "node": hit})
+        return page
+
+    @staticmethod
+    def _suggestion_sql(types: Sequence[str], scope: ReadScope) -> str:
+        """Each search term replaced by the most similar word of a matching title (NULL when nothing changes)."""
+        sources = []
+        for entity_type in types:
+            table = "index_products" if entity_type == PRODUCT else "index_content"
+            sources.append(
+                f"(SELECT t.title FROM {table} t WHERE t.tenant_id = :tenant AND t.module = ANY(:modules) "
+                "AND t.locale IN (:locale, :fallback) AND terms.word <% t.title "
+                f"ORDER BY terms.word <<-> t.title LIMIT {CANDIDATES_PER_TERM})"
+            )
+        return f"""
+            WITH terms AS (
+                SELECT t.word, t.n,
+                    set_config('pg_trgm.word_similarity_threshold', '{CANDIDATE_THRESHOLD}', true) AS tuned
+                FROM regexp_split_to_table(lower(:query), '[[:space:][:punct:]]+') WITH ORDINALITY AS t(word, n)
+                WHERE t.word <> ''
+                LIMIT {MAX_SUGGESTED_TERMS}
+            ),
+            candidates AS (
+                SELECT terms.n, w.word, similarity(terms.word, w.word) AS score
+                FROM terms CROSS JOIN LATERAL (
+                    SELECT DISTINCT lower(part) AS word
+                    FROM ({" UNION ALL ".join(sources)}) titles(title),
+                         regexp_split_to_table(titles.title, '[[:space:][:punct:]]+') AS part
+                    WHERE length(part) > 1 AND terms.tuned IS NOT NULL
+                ) w
+            ),
+            best AS (
+                SELECT DISTINCT ON (terms.n) terms.n, COALESCE(c.word, terms.word) AS word
+                FROM terms LEFT JOIN candidates c ON c.n = terms.n AND c.score >= {SUGGESTION_SIMILARITY}
+                ORDER BY terms.n, c.score DESC NULLS LAST, c.word
+            )
+            SELECT NULLIF(string_agg(best.word, ' ' ORDER BY best.n),
+                          (SELECT string_agg(terms.word, ' ' ORDER BY terms.n) FROM terms))
+            FROM best
+        """
+
+
+def _search_text(query: str) -> str:
+    cleaned = " ".join(query.split())
+    if not cleaned:
+        raise Validation("the search query is empty", field="query")
+    if len(cleaned) > MAX_QUERY_CHARS:
+        raise Validation(f"the search query must be at most {MAX_QUERY_CHARS} characters", field="query")
+    return cleaned
