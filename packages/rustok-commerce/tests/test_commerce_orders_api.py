@@ -48,7 +48,8 @@ CAPTURE = (
     "{ capturePayment(orderId: $id) { status updatedAt payments { status capturedAmount { amount } } } }"
 )
 REFUND = (
-    "mutation($id: UUID!, $amount: Int, $reason: String) { refundOrder(id: $id, amount: $amount, reason: $reason) "
+    "mutation($id: UUID!, $amount: MinorUnits, $reason: String) "
+    "{ refundOrder(id: $id, amount: $amount, reason: $reason) "
     "{ status updatedAt refundedTotal { amount } refunds { amount { amount } reason actorId } } }"
 )
 TOTAL = 2000 + 499 + 380 + 95

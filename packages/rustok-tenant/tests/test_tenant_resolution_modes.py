@@ -7,13 +7,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from rustok_core.errors import Conflict, NotFound, Validation
 from rustok_core.interfaces import TenantDirectory
 from rustok_server.app import create_app
 from rustok_server.boot import Platform
 from rustok_testing.client import RustokClient, error_codes
+from rustok_testing.queries import QueryCounter
 
 CURRENT = "{ currentTenant { slug } }"
 
@@ -29,20 +29,8 @@ async def current(client: RustokClient, **headers: str) -> dict[str, Any]:
     return await client.graphql(CURRENT, headers=headers, expect_status=None)
 
 
-class StatementCounter:
-    def __init__(self, platform: Platform) -> None:
-        self.engine = platform.ctx.db.engine.sync_engine
-        self.statements: list[str] = []
-
-    def __enter__(self) -> StatementCounter:
-        event.listen(self.engine, "before_cursor_execute", self._record)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._record)
-
-    def _record(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        self.statements.append(statement)
+class StatementCounter(QueryCounter):
+    """Statements the test's own code causes (not background work such as the index's)."""
 
     def tenant_lookups(self) -> int:
         return sum(1 for s in self.statements if "FROM tenants" in s)
@@ -50,7 +38,8 @@ class StatementCounter:
 
 @pytest.fixture
 def counter(rustok_platform: Platform) -> Iterator[StatementCounter]:
-    with StatementCounter(rustok_platform) as counting:
+    counting = StatementCounter(rustok_platform)
+    with counting:
         yield counting
 
 
