@@ -86,7 +86,8 @@ class CategoryCreated(CategoryEvent):
 class CategoryUpdated(CategoryEvent):
     event_type = "commerce.category.updated"
     product_ids: list[uuid.UUID] = Field(
-        default_factory=list, description="Products in the category (their documents show its name)."
+        default_factory=list,
+        description="Products in the category or below it (their documents show it, or it as an ancestor).",
     )
 
 
@@ -117,11 +118,11 @@ class PriceUpdated(DomainEvent):
 
 
 class PriceListChanged(DomainEvent):
-    """A price list was created, changed or deleted: every price in it may now apply or not."""
+    """A price list was created, changed or deleted, or its window opened or closed: its prices may now apply or not."""
 
     event_type = "commerce.price_list.changed"
     price_list_id: uuid.UUID
-    action: str = Field(description="created, updated or deleted")
+    action: str = Field(description="created, updated, deleted, or window (the clock passed a start or end)")
     product_ids: list[uuid.UUID] = Field(default_factory=list)
 
 

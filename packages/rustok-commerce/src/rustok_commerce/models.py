@@ -268,6 +268,12 @@ class PriceList(TenantOwned, Timestamped, Versioned, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default=text("true"))
     starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    window_checked_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now()
+    )
+    """Bounds of the window up to this moment are announced (``commerce.price_list.changed``):
+    by the write that set them, or by :mod:`rustok_commerce.services.price_windows` when the
+    clock passed them."""
 
 
 class Price(TenantOwned, Base):

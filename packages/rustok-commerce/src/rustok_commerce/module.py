@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok_core import ModuleInfo, ModuleKind, hookimpl
 from rustok_core.context import AppContext
 from rustok_core.events import DomainEvent
 from rustok_core.graphql import GraphQLContribution
+from rustok_core.index import PRODUCT, ProductDocument
 from rustok_core.permissions import Permission
 from rustok_core.rest import RestRoute
 
@@ -79,6 +81,43 @@ class CommerceModule:
         from rustok_commerce.events import EVENT_TYPES
 
         return EVENT_TYPES
+
+    @hookimpl
+    async def rustok_startup(self, ctx: AppContext) -> None:
+        from rustok_commerce.services.price_windows import watcher_of
+
+        watcher_of(ctx).start()
+
+    @hookimpl
+    async def rustok_shutdown(self, ctx: AppContext) -> None:
+        from rustok_commerce.services.price_windows import watcher_of
+
+        await watcher_of(ctx).stop()
+
+    @hookimpl
+    async def rustok_index_documents(
+        self,
+        ctx: AppContext,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        entity_type: str,
+        entity_ids: Sequence[uuid.UUID],
+    ) -> list[ProductDocument] | None:
+        if entity_type != PRODUCT:
+            return None
+        from rustok_commerce.index_documents import documents
+
+        return await documents(ctx, session, tenant_id, entity_ids)
+
+    @hookimpl
+    async def rustok_index_entity_ids(
+        self, session: AsyncSession, entity_type: str, after: uuid.UUID | None, limit: int
+    ) -> list[uuid.UUID] | None:
+        if entity_type != PRODUCT:
+            return None
+        from rustok_commerce.index_documents import entity_ids
+
+        return await entity_ids(session, after, limit)
 
     @hookimpl
     async def rustok_demo_data(self, ctx: AppContext, tenant_id: uuid.UUID) -> None:

@@ -479,9 +479,17 @@ class ProductCategoryService:
             raise handle_taken() from None
 
     async def _product_ids(self, session: AsyncSession, category_id: uuid.UUID) -> list[uuid.UUID]:
+        """Products in the category or any category below it.
+
+        A product's index document lists its categories' ancestors too (a filter by a
+        parent category finds it), so a change of a category concerns the whole subtree.
+        """
+        tree = select(ProductCategory.id).where(ProductCategory.id == category_id).cte("tree", recursive=True)
+        tree = tree.union_all(select(ProductCategory.id).join(tree, ProductCategory.parent_id == tree.c.id))
         rows = await session.scalars(
             select(ProductCategoryLink.product_id)
-            .where(ProductCategoryLink.category_id == category_id)
+            .where(ProductCategoryLink.category_id.in_(select(tree.c.id)))
+            .distinct()
             .order_by(ProductCategoryLink.product_id)
         )
         return list(rows.all())

@@ -213,6 +213,16 @@ async def _publish_changes(
         )
 
 
+def variant_units(items: Iterable[tuple[int, int]]) -> int:
+    """Units of a managed variant that can be taken from stock now.
+
+    ``items`` holds, per inventory item the variant links, the item's available units
+    (over all its locations) and the units one unit of the variant takes. A kit is as
+    available as its scarcest part; a variant without items has nothing.
+    """
+    return min((max(0, available) // required for available, required in items), default=0)
+
+
 async def reserve(
     ctx: AppContext,
     session: AsyncSession,
@@ -282,10 +292,7 @@ async def reserve(
         if not variant.manage_inventory:
             continue
         items = needs.get(line.variant_id, [])
-        can_cover = min(
-            (sum(lv.available for lv in by_item[item]) // required for item, required in items),
-            default=0,
-        )
+        can_cover = variant_units((sum(lv.available for lv in by_item[item]), required) for item, required in items)
         if can_cover < line.quantity and not variant.allow_backorder:
             raise Conflict(
                 "a variant is out of stock for the quantity asked",

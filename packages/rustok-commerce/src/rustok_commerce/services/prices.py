@@ -332,6 +332,7 @@ class PriceService:
                 is_active=bool(is_active),
                 created_at=now,
                 updated_at=now,
+                window_checked_at=now,
             )
             session.add(price_list)
             await session.flush()
@@ -377,6 +378,8 @@ class PriceService:
             if not changed:
                 return price_list
             price_list.updated_at = datetime.now(UTC)
+            # The event below makes everything re-read the list: bounds passed by now are covered.
+            price_list.window_checked_at = price_list.updated_at
             await session.flush()
             await self._publish(
                 session,
@@ -384,7 +387,7 @@ class PriceService:
                 PriceListChanged(
                     price_list_id=price_list.id,
                     action="updated",
-                    product_ids=await self._products_in(session, price_list.id),
+                    product_ids=await products_in(session, price_list.id),
                 ),
                 actor_id,
             )
@@ -402,7 +405,7 @@ class PriceService:
         async with self.ctx.db.session(tenant.id) as session, session.begin():
             price_list = await self._locked_list(session, price_list_id)
             expect_version(price_list, expected_version)
-            product_ids = await self._products_in(session, price_list.id)
+            product_ids = await products_in(session, price_list.id)
             await session.execute(delete(Price).where(Price.price_list_id == price_list.id))
             await session.delete(price_list)
             await self._publish(
@@ -448,15 +451,17 @@ class PriceService:
             raise NotFound("no such price list", resource="price_list")
         return price_list
 
-    async def _products_in(self, session: AsyncSession, price_list_id: uuid.UUID) -> list[uuid.UUID]:
-        rows = await session.scalars(
-            select(Variant.product_id)
-            .join(Price, Price.variant_id == Variant.id)
-            .where(Price.price_list_id == price_list_id)
-            .distinct()
-            .order_by(Variant.product_id)
-        )
-        return list(rows.all())
+
+async def products_in(session: AsyncSession, price_list_id: uuid.UUID) -> list[uuid.UUID]:
+    """The products with a variant priced in the list (ascending)."""
+    rows = await session.scalars(
+        select(Variant.product_id)
+        .join(Price, Price.variant_id == Variant.id)
+        .where(Price.price_list_id == price_list_id)
+        .distinct()
+        .order_by(Variant.product_id)
+    )
+    return list(rows.all())
 
 
 def _check_type(value: Any) -> str:
