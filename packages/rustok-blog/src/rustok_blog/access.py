@@ -18,7 +18,6 @@ from rustok_core.errors import Forbidden, NotFound, Unauthenticated
 from rustok_core.permissions import Scope
 
 __all__ = [
-    "actor_of",
     "authorize_on",
     "can_moderate",
     "comment_moderations",
@@ -26,10 +25,6 @@ __all__ = [
     "post_statuses",
     "sees_post",
 ]
-
-
-def actor_of(ctx: RequestContext) -> uuid.UUID | None:
-    return ctx.principal.user_id if ctx.principal is not None else None
 
 
 async def scope_of(ctx: RequestContext, permission: str) -> Scope | None:
@@ -59,7 +54,7 @@ async def post_statuses(ctx: RequestContext, wanted: str | None, author_id: uuid
     status when listing one's own posts (``authorId`` = the caller).
     """
     scope = await scope_of(ctx, POSTS_READ)
-    mine = author_id is not None and author_id == actor_of(ctx)
+    mine = author_id is not None and author_id == ctx.actor_id
     if scope == "all" or (scope == "own" and mine):
         return [wanted] if wanted else None
     return ["published"] if wanted in (None, "published") else []

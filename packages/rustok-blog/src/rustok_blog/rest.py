@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 
-from rustok_blog.access import actor_of, authorize_on, missing_post, post_statuses, sees_post
+from rustok_blog.access import authorize_on, missing_post, post_statuses, sees_post
 from rustok_blog.permissions import POSTS_CREATE, POSTS_DELETE, POSTS_PUBLISH, POSTS_READ, POSTS_UPDATE
 from rustok_blog.services import NewPost, PostChanges, PostQuery, PostService
 from rustok_content.models import Body, Node, NodeTranslation
@@ -172,9 +172,9 @@ async def create_post(request: Request, body: CreatePostRequest) -> PostResponse
             metadata=body.metadata,
             pinned=body.pinned,
             locked=body.locked,
-            author_id=actor_of(ctx),
+            author_id=ctx.actor_id,
         ),
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
     return await _one(ctx, post)
 
@@ -208,7 +208,7 @@ async def update_post(request: Request, post_id: uuid.UUID, body: UpdatePostRequ
         locked=body.locked,
     )
     post = await service.update(
-        tenant, post_id, changes, expected_version=body.version, actor_id=actor_of(ctx), status=body.status
+        tenant, post_id, changes, expected_version=body.version, actor_id=ctx.actor_id, status=body.status
     )
     return await _one(ctx, post)
 
@@ -218,7 +218,7 @@ async def delete_post(request: Request, post_id: uuid.UUID, query: DeletePostQue
     ctx = request_context(request)
     service = PostService(ctx.app)
     await authorize_on(ctx, POSTS_DELETE, await service.get(ctx.require_tenant().id, post_id))
-    await service.delete(ctx.require_tenant(), post_id, expected_version=query.version, actor_id=actor_of(ctx))
+    await service.delete(ctx.require_tenant(), post_id, expected_version=query.version, actor_id=ctx.actor_id)
 
 
 def routes() -> list[RestRoute]:

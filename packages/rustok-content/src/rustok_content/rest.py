@@ -253,10 +253,6 @@ def _media_response(media: Media, texts: Sequence[Any]) -> MediaResponse:
     )
 
 
-def _actor(ctx: RequestContext) -> uuid.UUID | None:
-    return ctx.principal.user_id if ctx.principal is not None else None
-
-
 # -- nodes ---------------------------------------------------------------------------------
 
 
@@ -298,9 +294,9 @@ async def create_node(request: Request, body: CreateNodeRequest) -> NodeResponse
             tags=body.tags,
             position=body.position,
             metadata=body.metadata,
-            author_id=_actor(ctx),
+            author_id=ctx.actor_id,
         ),
-        actor_id=_actor(ctx),
+        actor_id=ctx.actor_id,
     )
     return (await node_responses(ctx, [node]))[0]
 
@@ -332,10 +328,10 @@ async def update_node(request: Request, node_id: uuid.UUID, body: UpdateNodeRequ
         await authorize_on(ctx, NODES_PUBLISH, node)
     async with ctx.app.db.session(tenant.id) as session, session.begin():
         node = await service.update(
-            tenant, node_id, changes, expected_version=body.version, actor_id=_actor(ctx), session=session
+            tenant, node_id, changes, expected_version=body.version, actor_id=ctx.actor_id, session=session
         )
         if body.status is not None:
-            node = await service.set_status(tenant, node_id, body.status, actor_id=_actor(ctx), session=session)
+            node = await service.set_status(tenant, node_id, body.status, actor_id=ctx.actor_id, session=session)
     return (await node_responses(ctx, [node]))[0]
 
 
@@ -344,7 +340,7 @@ async def delete_node(request: Request, node_id: uuid.UUID, query: DeleteQuery) 
     ctx = request_context(request)
     service = NodeService(ctx.app)
     await node_to_write(ctx, node_id, NODES_DELETE)
-    await service.delete(ctx.require_tenant(), node_id, expected_version=query.version, actor_id=_actor(ctx))
+    await service.delete(ctx.require_tenant(), node_id, expected_version=query.version, actor_id=ctx.actor_id)
 
 
 # -- media ---------------------------------------------------------------------------------
@@ -364,7 +360,7 @@ async def upload_media(request: Request, form: MediaUploadForm, uploads: dict[st
         data=await upload.read(),
         declared_type=upload.content_type,
         texts=texts,
-        actor_id=_actor(ctx),
+        actor_id=ctx.actor_id,
     )
     return await media_response(ctx, media)
 
@@ -411,7 +407,7 @@ def _quote(name: str) -> str:
 async def delete_media(request: Request, media_id: uuid.UUID) -> None:
     """Delete a media record and its file."""
     ctx = request_context(request)
-    await MediaService(ctx.app).delete(ctx.require_tenant(), media_id, actor_id=_actor(ctx))
+    await MediaService(ctx.app).delete(ctx.require_tenant(), media_id, actor_id=ctx.actor_id)
 
 
 def routes() -> list[RestRoute]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from rustok_core.auth import Principal
-from rustok_core.errors import BootError, Unauthenticated, Validation
+from rustok_core.errors import BootError, Forbidden, Unauthenticated, Validation
 from rustok_core.permissions import PermissionCatalog
 
 if TYPE_CHECKING:
@@ -112,6 +112,22 @@ class RequestContext:
     loaders: dict[str, Any] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict)
     """Per-request memo (e.g. the caller's effective permissions, loaded once)."""
+
+    @property
+    def actor_id(self) -> UUID | None:
+        """The signed-in user's id: who a write is recorded as done by (``None``: anonymous or a bare key)."""
+        return self.principal.user_id if self.principal is not None else None
+
+    async def may(self, permission: str) -> bool:
+        """Whether the caller holds ``permission`` in any scope, without failing (once per request)."""
+        key = f"may:{permission}"
+        if key not in self.memo:
+            try:
+                await self.authorize(permission)
+                self.memo[key] = True
+            except (Unauthenticated, Forbidden):
+                self.memo[key] = False
+        return bool(self.memo[key])
 
     def require_principal(self) -> Principal:
         if self.principal is None:

@@ -10,7 +10,6 @@ Moderators are also the only ones who may change a post in a locked topic.
 from __future__ import annotations
 
 from rustok_content.access import is_author
-from rustok_content.graphql.views import may
 from rustok_content.models import Node
 from rustok_content.permissions import NODES_READ
 from rustok_core.context import RequestContext
@@ -19,12 +18,12 @@ from rustok_forum.permissions import MODERATION
 
 
 async def is_moderator(ctx: RequestContext) -> bool:
-    return bool(await may(ctx, MODERATION))
+    return bool(await ctx.may(MODERATION))
 
 
 async def sees_hidden(ctx: RequestContext) -> bool:
     """Whether the caller sees hidden replies and unpublished topics."""
-    return await is_moderator(ctx) or await may(ctx, NODES_READ)
+    return await is_moderator(ctx) or await ctx.may(NODES_READ)
 
 
 async def visible_statuses(ctx: RequestContext) -> list[str] | None:

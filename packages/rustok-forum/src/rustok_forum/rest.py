@@ -194,10 +194,6 @@ async def reply_responses(ctx: RequestContext, nodes: Sequence[Node], locale: st
     return responses
 
 
-def _actor(ctx: RequestContext) -> uuid.UUID | None:
-    return ctx.principal.user_id if ctx.principal is not None else None
-
-
 def _next_cursor(page: dict[str, object]) -> str | None:
     info = page["page_info"]
     assert isinstance(info, dict)
@@ -255,9 +251,9 @@ async def create_topic(request: Request, body: CreateTopicRequest) -> TopicRespo
         category_id=body.category_id,
         translations=topic_translations(tenant, given, creating=True),
         tags=body.tags,
-        author_id=_actor(ctx),
+        author_id=ctx.actor_id,
     )
-    node = await in_short_form(True, TopicService(ctx.app).create(tenant, draft, actor_id=_actor(ctx)))
+    node = await in_short_form(True, TopicService(ctx.app).create(tenant, draft, actor_id=ctx.actor_id))
     return (await topic_responses(ctx, [node], body.locale))[0]
 
 
@@ -270,8 +266,8 @@ async def create_reply(request: Request, topic_id: uuid.UUID, body: CreateReplyR
         body.body,
         parent_id=body.parent_id,
         locale=body.locale,
-        author_id=_actor(ctx),
-        actor_id=_actor(ctx),
+        author_id=ctx.actor_id,
+        actor_id=ctx.actor_id,
     )
     return (await reply_responses(ctx, [reply], body.locale))[0]
 

@@ -196,10 +196,6 @@ async def page_responses(ctx: RequestContext, pages: Sequence[Node]) -> list[Pag
     return responses
 
 
-def _actor(ctx: RequestContext) -> uuid.UUID | None:
-    return ctx.principal.user_id if ctx.principal is not None else None
-
-
 # -- routes --------------------------------------------------------------------------------
 
 
@@ -227,9 +223,9 @@ async def create_page(request: Request, body: CreatePageRequest) -> PageResponse
             position=body.position,
             status=body.status,
             metadata=body.metadata,
-            author_id=_actor(ctx),
+            author_id=ctx.actor_id,
         ),
-        actor_id=_actor(ctx),
+        actor_id=ctx.actor_id,
     )
     return (await page_responses(ctx, [created]))[0]
 
@@ -258,7 +254,7 @@ async def update_page(request: Request, page_id: uuid.UUID, body: UpdatePageRequ
         metadata=body.metadata,
     )
     updated = await service.update(
-        tenant, page_id, changes, expected_version=body.version, actor_id=_actor(ctx), status=body.status
+        tenant, page_id, changes, expected_version=body.version, actor_id=ctx.actor_id, status=body.status
     )
     return (await page_responses(ctx, [updated]))[0]
 
@@ -269,7 +265,7 @@ async def delete_page(request: Request, page_id: uuid.UUID, query: DeleteQuery) 
     service = PageService(ctx.app)
     current = await service.get(ctx.require_tenant().id, page_id)
     await authorize_on(ctx, PAGES_DELETE, current)
-    await service.delete(ctx.require_tenant(), page_id, expected_version=query.version, actor_id=_actor(ctx))
+    await service.delete(ctx.require_tenant(), page_id, expected_version=query.version, actor_id=ctx.actor_id)
 
 
 def routes() -> list[RestRoute]:

@@ -15,7 +15,6 @@ from ariadne import EnumType, MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
 from rustok_blog.access import (
-    actor_of,
     authorize_on,
     can_moderate,
     comment_moderations,
@@ -174,9 +173,9 @@ async def resolve_create_post(_: Any, info: GraphQLResolveInfo, input: dict[str,
             metadata=input.get("metadata") or {},
             pinned=bool(input.get("pinned")),
             locked=bool(input.get("locked")),
-            author_id=actor_of(ctx),
+            author_id=ctx.actor_id,
         ),
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
     return NodeView(post)
 
@@ -197,14 +196,14 @@ async def resolve_update_post(
         pinned=input.get("pinned"),
         locked=input.get("locked"),
     )
-    post = await service.update(tenant_of(ctx), id, changes, expected_version=version, actor_id=actor_of(ctx))
+    post = await service.update(tenant_of(ctx), id, changes, expected_version=version, actor_id=ctx.actor_id)
     return NodeView(post)
 
 
 async def _set_status(ctx: RequestContext, post_id: uuid.UUID, status: str, version: int | None) -> NodeView:
     service = PostService(ctx.app)
     await authorize_on(ctx, POSTS_PUBLISH, await service.get(tenant_of(ctx).id, post_id))
-    post = await service.set_status(tenant_of(ctx), post_id, status, expected_version=version, actor_id=actor_of(ctx))
+    post = await service.set_status(tenant_of(ctx), post_id, status, expected_version=version, actor_id=ctx.actor_id)
     return NodeView(post)
 
 
@@ -225,7 +224,7 @@ async def resolve_delete_post(_: Any, info: GraphQLResolveInfo, id: uuid.UUID, v
     ctx = request(info)
     service = PostService(ctx.app)
     await authorize_on(ctx, POSTS_DELETE, await service.get(tenant_of(ctx).id, id))
-    await service.delete(tenant_of(ctx), id, expected_version=version, actor_id=actor_of(ctx))
+    await service.delete(tenant_of(ctx), id, expected_version=version, actor_id=ctx.actor_id)
     return True
 
 
@@ -250,10 +249,10 @@ async def resolve_add_comment(
             body=body,
             parent_id=parent_id,
             locale=locale,
-            author_id=actor_of(ctx),
+            author_id=ctx.actor_id,
             approved=await can_moderate(ctx),
         ),
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
     return NodeView(comment)
 
@@ -263,7 +262,7 @@ async def resolve_moderate_comment(_: Any, info: GraphQLResolveInfo, id: uuid.UU
     ctx = request(info)
     service = CommentService(ctx.app)
     await authorize_on(ctx, COMMENTS_MODERATE, await service.get(tenant_of(ctx).id, id))
-    return NodeView(await service.moderate(tenant_of(ctx), id, status, actor_id=actor_of(ctx)))
+    return NodeView(await service.moderate(tenant_of(ctx), id, status, actor_id=ctx.actor_id))
 
 
 @mutation.field("deleteComment")
@@ -271,7 +270,7 @@ async def resolve_delete_comment(_: Any, info: GraphQLResolveInfo, id: uuid.UUID
     ctx = request(info)
     service = CommentService(ctx.app)
     scope = await authorize_on(ctx, COMMENTS_DELETE, await service.get(tenant_of(ctx).id, id))
-    await service.delete(tenant_of(ctx), id, actor_id=actor_of(ctx), keep_threads=scope == "own")
+    await service.delete(tenant_of(ctx), id, actor_id=ctx.actor_id, keep_threads=scope == "own")
     return True
 
 
@@ -352,7 +351,7 @@ async def resolve_comment_html(view: NodeView, info: GraphQLResolveInfo) -> str:
 @comment_type.field("source")
 async def resolve_comment_source(view: NodeView, info: GraphQLResolveInfo) -> str | None:
     ctx = request(info)
-    mine = view.node.author_id is not None and view.node.author_id == actor_of(ctx)
+    mine = view.node.author_id is not None and view.node.author_id == ctx.actor_id
     if not (mine or await can_moderate(ctx)):
         return None
     found = await _comment_body(view, info)

@@ -15,7 +15,7 @@ from ariadne import EnumType, MutationType, ObjectType, QueryType
 from ariadne.types import SchemaBindable
 from graphql import GraphQLResolveInfo
 
-from rustok_commerce.graphql.inventory import MoneyView, may, request, tenant_id_of
+from rustok_commerce.graphql.inventory import MoneyView, request, tenant_id_of
 from rustok_commerce.models import CartLine, ShippingOption
 from rustok_commerce.permissions import CARTS_READ
 from rustok_commerce.services.carts import CartService, PricedCart, PricedLine, Viewer
@@ -44,7 +44,7 @@ async def viewer_of(info: GraphQLResolveInfo, *, reading: bool = False) -> Viewe
     """The caller as the cart service knows it; staff rights only matter for reads."""
     ctx = request(info)
     user_id = ctx.principal.user_id if ctx.principal is not None and ctx.principal.is_user else None
-    return Viewer(user_id=user_id, staff=reading and await may(ctx, CARTS_READ))
+    return Viewer(user_id=user_id, staff=reading and await ctx.may(CARTS_READ))
 
 
 # Ariadne's name conversion turns ``line1`` into ``line_1``; stored addresses say ``line1``.

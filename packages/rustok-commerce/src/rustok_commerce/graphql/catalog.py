@@ -52,7 +52,7 @@ from rustok_commerce.services.money import check_currency
 from rustok_commerce.services.prices import PriceService, TierInput
 from rustok_commerce.services.pricing import ResolvedPrice, resolve_prices
 from rustok_core.context import RequestContext, TenantContext
-from rustok_core.errors import Forbidden, NotFound, Unauthenticated
+from rustok_core.errors import NotFound
 from rustok_core.loaders import load_one
 
 query = QueryType()
@@ -102,24 +102,8 @@ def tenant_of(ctx: RequestContext) -> TenantContext:
     return ctx.require_tenant()
 
 
-def actor_of(ctx: RequestContext) -> uuid.UUID | None:
-    return ctx.principal.user_id if ctx.principal is not None else None
-
-
-async def may(ctx: RequestContext, permission: str) -> bool:
-    """Whether the caller holds ``permission``, without failing."""
-    key = f"commerce.may:{permission}"
-    if key not in ctx.memo:
-        try:
-            await ctx.authorize(permission)
-            ctx.memo[key] = True
-        except (Unauthenticated, Forbidden):
-            ctx.memo[key] = False
-    return bool(ctx.memo[key])
-
-
 async def can_see(ctx: RequestContext, product: Product) -> bool:
-    return product.status == "active" or await may(ctx, PRODUCTS_READ)
+    return product.status == "active" or await ctx.may(PRODUCTS_READ)
 
 
 def connection_of(page: Mapping[str, Any], wrap: Any) -> dict[str, Any]:
@@ -216,7 +200,7 @@ async def _resolved(ctx: RequestContext, variant_id: uuid.UUID, currency: str, q
 
 async def _categories(ctx: RequestContext, product_id: uuid.UUID) -> list[ProductCategory]:
     tenant_id = tenant_of(ctx).id
-    visible_only = not await may(ctx, PRODUCTS_READ)
+    visible_only = not await ctx.may(PRODUCTS_READ)
 
     async def batch(ids: Sequence[uuid.UUID]) -> list[list[ProductCategory]]:
         found = await ProductCategoryService(ctx.app).of_products(tenant_id, ids, visible_only=visible_only)
@@ -288,7 +272,7 @@ async def resolve_products(
     ctx = request(info)
     given = filter or {}
     status = given.get("status")
-    if await may(ctx, PRODUCTS_READ):
+    if await ctx.may(PRODUCTS_READ):
         statuses = [status] if status else None
     else:
         # The storefront sees what is on sale: asking for drafts finds nothing.
@@ -334,7 +318,7 @@ async def resolve_product_category(
             category = await service.find_by_handle(tenant_of(ctx).id, handle)
     except NotFound:
         return None
-    if (not category.is_active or category.is_internal) and not await may(ctx, PRODUCTS_READ):
+    if (not category.is_active or category.is_internal) and not await ctx.may(PRODUCTS_READ):
         return None
     return CategoryView(category, locale)
 
@@ -453,7 +437,7 @@ async def resolve_create_product(_: Any, info: GraphQLResolveInfo, input: dict[s
             variants=variants,
             category_ids=input.get("category_ids") or (),
         ),
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
     return ProductView(product)
 
@@ -474,7 +458,7 @@ async def resolve_update_product(
             category_ids=input.get("category_ids"),
         ),
         expected_version=version,
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
     return ProductView(product)
 
@@ -484,9 +468,7 @@ async def resolve_publish_product(
     _: Any, info: GraphQLResolveInfo, id: uuid.UUID, version: int | None = None
 ) -> ProductView:
     ctx = request(info)
-    product = await ProductService(ctx.app).publish(
-        tenant_of(ctx), id, expected_version=version, actor_id=actor_of(ctx)
-    )
+    product = await ProductService(ctx.app).publish(tenant_of(ctx), id, expected_version=version, actor_id=ctx.actor_id)
     return ProductView(product)
 
 
@@ -500,7 +482,7 @@ async def resolve_archive_product(
         id,
         expected_version=version,
         to_status="draft" if to_draft else "archived",
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
     return ProductView(product)
 
@@ -508,7 +490,7 @@ async def resolve_archive_product(
 @mutation.field("deleteProduct")
 async def resolve_delete_product(_: Any, info: GraphQLResolveInfo, id: uuid.UUID, version: int | None = None) -> bool:
     ctx = request(info)
-    await ProductService(ctx.app).delete(tenant_of(ctx), id, expected_version=version, actor_id=actor_of(ctx))
+    await ProductService(ctx.app).delete(tenant_of(ctx), id, expected_version=version, actor_id=ctx.actor_id)
     return True
 
 
@@ -531,7 +513,7 @@ async def resolve_create_option(
         OptionInput(input["title"], input["values"]),
         position=position,
         expected_version=version,
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
 
 
@@ -546,14 +528,14 @@ async def resolve_update_option(
         title=input.get("title"),
         position=input.get("position"),
         expected_version=version,
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
 
 
 @mutation.field("deleteProductOption")
 async def resolve_delete_option(_: Any, info: GraphQLResolveInfo, id: uuid.UUID, version: int | None = None) -> bool:
     ctx = request(info)
-    await ProductService(ctx.app).delete_option(tenant_of(ctx), id, expected_version=version, actor_id=actor_of(ctx))
+    await ProductService(ctx.app).delete_option(tenant_of(ctx), id, expected_version=version, actor_id=ctx.actor_id)
     return True
 
 
@@ -568,7 +550,7 @@ async def resolve_create_option_value(
 ) -> ProductOptionValue:
     ctx = request(info)
     return await ProductService(ctx.app).add_option_value(
-        tenant_of(ctx), option_id, value, position=position, expected_version=version, actor_id=actor_of(ctx)
+        tenant_of(ctx), option_id, value, position=position, expected_version=version, actor_id=ctx.actor_id
     )
 
 
@@ -583,7 +565,7 @@ async def resolve_update_option_value(
 ) -> ProductOptionValue:
     ctx = request(info)
     return await ProductService(ctx.app).update_option_value(
-        tenant_of(ctx), id, value=value, position=position, expected_version=version, actor_id=actor_of(ctx)
+        tenant_of(ctx), id, value=value, position=position, expected_version=version, actor_id=ctx.actor_id
     )
 
 
@@ -593,7 +575,7 @@ async def resolve_delete_option_value(
 ) -> bool:
     ctx = request(info)
     await ProductService(ctx.app).delete_option_value(
-        tenant_of(ctx), id, expected_version=version, actor_id=actor_of(ctx)
+        tenant_of(ctx), id, expected_version=version, actor_id=ctx.actor_id
     )
     return True
 
@@ -609,7 +591,7 @@ async def resolve_create_variant(
     given = variant_input(input)
     if given.prices:
         await ctx.authorize(PRICES_MANAGE)
-    return await VariantService(ctx.app).create(tenant_of(ctx), product_id, given, actor_id=actor_of(ctx))
+    return await VariantService(ctx.app).create(tenant_of(ctx), product_id, given, actor_id=ctx.actor_id)
 
 
 @mutation.field("updateVariant")
@@ -618,14 +600,14 @@ async def resolve_update_variant(
 ) -> Variant:
     ctx = request(info)
     return await VariantService(ctx.app).update(
-        tenant_of(ctx), id, variant_changes(input), expected_version=version, actor_id=actor_of(ctx)
+        tenant_of(ctx), id, variant_changes(input), expected_version=version, actor_id=ctx.actor_id
     )
 
 
 @mutation.field("deleteVariant")
 async def resolve_delete_variant(_: Any, info: GraphQLResolveInfo, id: uuid.UUID, version: int | None = None) -> bool:
     ctx = request(info)
-    await VariantService(ctx.app).delete(tenant_of(ctx), id, expected_version=version, actor_id=actor_of(ctx))
+    await VariantService(ctx.app).delete(tenant_of(ctx), id, expected_version=version, actor_id=ctx.actor_id)
     return True
 
 
@@ -646,7 +628,7 @@ async def resolve_set_variant_prices(
         currency_code,
         [TierInput(p["amount"], _min_quantity(p)) for p in prices],
         price_list_id=price_list_id,
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
     return await VariantService(ctx.app).get(tenant.id, variant_id)
 
@@ -661,7 +643,7 @@ async def resolve_create_price_list(_: Any, info: GraphQLResolveInfo, input: dic
         starts_at=input.get("starts_at"),
         ends_at=input.get("ends_at"),
         is_active=input.get("is_active") is not False,
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
 
 
@@ -679,7 +661,7 @@ async def resolve_update_price_list(
         starts_at=input.get("starts_at", KEEP),
         ends_at=input.get("ends_at", KEEP),
         is_active=input.get("is_active"),
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
 
 
@@ -688,7 +670,7 @@ async def resolve_delete_price_list(
     _: Any, info: GraphQLResolveInfo, id: uuid.UUID, version: int | None = None
 ) -> bool:
     ctx = request(info)
-    await PriceService(ctx.app).delete_list(tenant_of(ctx), id, expected_version=version, actor_id=actor_of(ctx))
+    await PriceService(ctx.app).delete_list(tenant_of(ctx), id, expected_version=version, actor_id=ctx.actor_id)
     return True
 
 
@@ -711,7 +693,7 @@ async def resolve_create_category(_: Any, info: GraphQLResolveInfo, input: dict[
         is_active=input.get("is_active") is not False,
         is_internal=bool(input.get("is_internal")),
         metadata=input.get("metadata"),
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
     return CategoryView(category)
 
@@ -732,7 +714,7 @@ async def resolve_update_category(
         is_active=input.get("is_active"),
         is_internal=input.get("is_internal"),
         metadata=input.get("metadata"),
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
     return CategoryView(category)
 
@@ -748,7 +730,7 @@ async def resolve_move_category(
 ) -> CategoryView:
     ctx = request(info)
     category = await ProductCategoryService(ctx.app).move(
-        tenant_of(ctx), id, parent_id=parent_id, rank=rank, expected_version=version, actor_id=actor_of(ctx)
+        tenant_of(ctx), id, parent_id=parent_id, rank=rank, expected_version=version, actor_id=ctx.actor_id
     )
     return CategoryView(category)
 
@@ -756,7 +738,7 @@ async def resolve_move_category(
 @mutation.field("deleteProductCategory")
 async def resolve_delete_category(_: Any, info: GraphQLResolveInfo, id: uuid.UUID, version: int | None = None) -> bool:
     ctx = request(info)
-    await ProductCategoryService(ctx.app).delete(tenant_of(ctx), id, expected_version=version, actor_id=actor_of(ctx))
+    await ProductCategoryService(ctx.app).delete(tenant_of(ctx), id, expected_version=version, actor_id=ctx.actor_id)
     return True
 
 
@@ -768,7 +750,7 @@ async def resolve_update_image(_: Any, info: GraphQLResolveInfo, id: uuid.UUID, 
         if item["locale"] in texts:
             raise invalid(("alt", index, "locale"), "this locale is given twice")
         texts[item["locale"]] = item.get("text")
-    image = await ProductImageService(ctx.app).update_alt(tenant_of(ctx), id, texts, actor_id=actor_of(ctx))
+    image = await ProductImageService(ctx.app).update_alt(tenant_of(ctx), id, texts, actor_id=ctx.actor_id)
     return ImageView(image)
 
 
@@ -778,7 +760,7 @@ async def resolve_reorder_images(
 ) -> list[ImageView]:
     ctx = request(info)
     images = await ProductImageService(ctx.app).reorder(
-        tenant_of(ctx), product_id, image_ids, expected_version=version, actor_id=actor_of(ctx)
+        tenant_of(ctx), product_id, image_ids, expected_version=version, actor_id=ctx.actor_id
     )
     return [ImageView(image) for image in images]
 
@@ -786,7 +768,7 @@ async def resolve_reorder_images(
 @mutation.field("deleteProductImage")
 async def resolve_delete_image(_: Any, info: GraphQLResolveInfo, id: uuid.UUID) -> bool:
     ctx = request(info)
-    await ProductImageService(ctx.app).delete(tenant_of(ctx), id, actor_id=actor_of(ctx))
+    await ProductImageService(ctx.app).delete(tenant_of(ctx), id, actor_id=ctx.actor_id)
     return True
 
 

@@ -16,7 +16,7 @@ from rustok_commerce.permissions import SETTINGS_MANAGE
 from rustok_commerce.services.inventory import InventoryService, LevelRow
 from rustok_commerce.services.store import StoreConfig, StoreService
 from rustok_core.context import RequestContext
-from rustok_core.errors import Forbidden, NotFound, Unauthenticated, Validation
+from rustok_core.errors import NotFound, Validation
 from rustok_core.loaders import load_one
 from rustok_core.pagination import connection, decode_cursor, page_size
 
@@ -48,22 +48,6 @@ def request(info: GraphQLResolveInfo) -> RequestContext:
 
 def tenant_id_of(info: GraphQLResolveInfo) -> uuid.UUID:
     return request(info).require_tenant().id
-
-
-def actor_of(ctx: RequestContext) -> uuid.UUID | None:
-    return ctx.principal.user_id if ctx.principal is not None else None
-
-
-async def may(ctx: RequestContext, permission: str) -> bool:
-    """Whether the caller holds ``permission``, without failing."""
-    key = f"commerce.may:{permission}"
-    if key not in ctx.memo:
-        try:
-            await ctx.authorize(permission)
-            ctx.memo[key] = True
-        except (Unauthenticated, Forbidden):
-            ctx.memo[key] = False
-    return bool(ctx.memo[key])
 
 
 def after_id(after: str | None) -> uuid.UUID | None:
@@ -281,7 +265,7 @@ async def resolve_set_inventory_level(
         reason=input.get("reason") or "count",
         note=input.get("note"),
         expected_version=version,
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
 
 
@@ -296,7 +280,7 @@ async def resolve_adjust_inventory(_: Any, info: GraphQLResolveInfo, input: dict
         delta=input["delta"],
         reason=input["reason"],
         note=input.get("note"),
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
 
 

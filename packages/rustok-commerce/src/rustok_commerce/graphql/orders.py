@@ -18,7 +18,7 @@ from ariadne import EnumType, MutationType, ObjectType, QueryType
 from ariadne.types import SchemaBindable
 from graphql import GraphQLResolveInfo
 
-from rustok_commerce.graphql.inventory import MoneyView, actor_of, may, request, tenant_id_of
+from rustok_commerce.graphql.inventory import MoneyView, request, tenant_id_of
 from rustok_commerce.models import ORDER_STATUSES, PAYMENT_STATUSES, Order, OrderStatusChange
 from rustok_commerce.permissions import ORDERS_READ
 from rustok_commerce.services.checkout import checkout
@@ -140,7 +140,7 @@ async def resolve_checkout(
         ctx.require_tenant(),
         cart_id,
         idempotency_key,
-        actor=actor_of(ctx),
+        actor=ctx.actor_id,
         payment_provider=payment_provider,
         payment_data=payment_data,
     )
@@ -152,14 +152,14 @@ async def resolve_update_order_status(
 ) -> Order:
     ctx = request(info)
     return await OrderService(ctx.app).transition(
-        ctx.require_tenant(), id, status, expected_version=version, actor_id=actor_of(ctx), note=note
+        ctx.require_tenant(), id, status, expected_version=version, actor_id=ctx.actor_id, note=note
     )
 
 
 @mutation.field("capturePayment")
 async def resolve_capture_payment(_: Any, info: GraphQLResolveInfo, order_id: uuid.UUID) -> Order:
     ctx = request(info)
-    return await PaymentService(ctx.app).capture(ctx.require_tenant(), order_id, actor_id=actor_of(ctx))
+    return await PaymentService(ctx.app).capture(ctx.require_tenant(), order_id, actor_id=ctx.actor_id)
 
 
 @mutation.field("refundOrder")
@@ -168,7 +168,7 @@ async def resolve_refund_order(
 ) -> Order:
     ctx = request(info)
     return await PaymentService(ctx.app).refund(
-        ctx.require_tenant(), id, amount=amount, reason=reason, actor_id=actor_of(ctx)
+        ctx.require_tenant(), id, amount=amount, reason=reason, actor_id=ctx.actor_id
     )
 
 
@@ -278,7 +278,7 @@ refund_type.set_field("amount", _row_money("amount"))
 
 @refund_type.field("actorId")
 async def resolve_refund_actor(view: InCurrency, info: GraphQLResolveInfo) -> uuid.UUID | None:
-    return view.row.actor_id if await may(request(info), ORDERS_READ) else None
+    return view.row.actor_id if await request(info).may(ORDERS_READ) else None
 
 
 for _field, _attribute in (
@@ -291,12 +291,12 @@ for _field, _attribute in (
 
 @change_type.field("actorId")
 async def resolve_change_actor(change: OrderStatusChange, info: GraphQLResolveInfo) -> uuid.UUID | None:
-    return change.actor_id if await may(request(info), ORDERS_READ) else None
+    return change.actor_id if await request(info).may(ORDERS_READ) else None
 
 
 @change_type.field("note")
 async def resolve_change_note(change: OrderStatusChange, info: GraphQLResolveInfo) -> str | None:
-    return change.note if await may(request(info), ORDERS_READ) else None
+    return change.note if await request(info).may(ORDERS_READ) else None
 
 
 BINDABLES: list[SchemaBindable] = [

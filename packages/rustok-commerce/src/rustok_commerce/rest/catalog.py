@@ -345,10 +345,6 @@ class PriceListPage(Camel):
 # -- mapping -------------------------------------------------------------------------------
 
 
-def _actor(ctx: RequestContext) -> uuid.UUID | None:
-    return ctx.principal.user_id if ctx.principal is not None else None
-
-
 def _price(price: Price) -> PriceOut:
     return PriceOut(
         id=price.id,
@@ -516,7 +512,7 @@ async def create_product(request: Request, body: CreateProductRequest) -> Produc
             variants=[v.value() for v in body.variants],
             category_ids=body.category_ids,
         ),
-        actor_id=_actor(ctx),
+        actor_id=ctx.actor_id,
     )
     return (await product_responses(ctx, [product]))[0]
 
@@ -544,13 +540,13 @@ async def update_product(request: Request, product_id: uuid.UUID, body: UpdatePr
     )
     async with ctx.app.db.session(tenant.id) as session, session.begin():
         product = await service.update(
-            tenant, product_id, changes, expected_version=body.version, actor_id=_actor(ctx), session=session
+            tenant, product_id, changes, expected_version=body.version, actor_id=ctx.actor_id, session=session
         )
         if body.status == "active":
-            product = await service.publish(tenant, product_id, actor_id=_actor(ctx), session=session)
+            product = await service.publish(tenant, product_id, actor_id=ctx.actor_id, session=session)
         elif body.status is not None:
             product = await service.archive(
-                tenant, product_id, to_status=body.status, actor_id=_actor(ctx), session=session
+                tenant, product_id, to_status=body.status, actor_id=ctx.actor_id, session=session
             )
     return (await product_responses(ctx, [product]))[0]
 
@@ -559,7 +555,7 @@ async def delete_product(request: Request, product_id: uuid.UUID, query: Version
     """Delete a product with its variants, prices and images."""
     ctx = request_context(request)
     await ProductService(ctx.app).delete(
-        ctx.require_tenant(), product_id, expected_version=query.version, actor_id=_actor(ctx)
+        ctx.require_tenant(), product_id, expected_version=query.version, actor_id=ctx.actor_id
     )
 
 
@@ -571,7 +567,9 @@ async def create_variant(request: Request, product_id: uuid.UUID, body: VariantI
     ctx = request_context(request)
     if body.prices:
         await ctx.authorize(PRICES_MANAGE)
-    variant = await VariantService(ctx.app).create(ctx.require_tenant(), product_id, body.value(), actor_id=_actor(ctx))
+    variant = await VariantService(ctx.app).create(
+        ctx.require_tenant(), product_id, body.value(), actor_id=ctx.actor_id
+    )
     return (await variant_responses(ctx, [variant]))[0]
 
 
@@ -586,7 +584,7 @@ async def update_variant(request: Request, variant_id: uuid.UUID, body: UpdateVa
     """Change what is sent; ``version`` must be the one you read."""
     ctx = request_context(request)
     variant = await VariantService(ctx.app).update(
-        ctx.require_tenant(), variant_id, body.value(), expected_version=body.version, actor_id=_actor(ctx)
+        ctx.require_tenant(), variant_id, body.value(), expected_version=body.version, actor_id=ctx.actor_id
     )
     return (await variant_responses(ctx, [variant]))[0]
 
@@ -595,7 +593,7 @@ async def delete_variant(request: Request, variant_id: uuid.UUID, query: Version
     """Delete a variant with its prices."""
     ctx = request_context(request)
     await VariantService(ctx.app).delete(
-        ctx.require_tenant(), variant_id, expected_version=query.version, actor_id=_actor(ctx)
+        ctx.require_tenant(), variant_id, expected_version=query.version, actor_id=ctx.actor_id
     )
 
 
@@ -618,7 +616,7 @@ async def set_prices(request: Request, variant_id: uuid.UUID, body: SetPricesReq
         body.currency_code,
         [TierInput(p.amount, p.min_quantity) for p in body.prices],
         price_list_id=body.price_list_id,
-        actor_id=_actor(ctx),
+        actor_id=ctx.actor_id,
     )
     return [_price(p) for p in (await service.prices_of(tenant.id, [variant_id]))[variant_id]]
 
@@ -640,7 +638,7 @@ async def upload_image(
         filename=upload.filename or "image",
         data=await upload.read(),
         alt=alt,
-        actor_id=_actor(ctx),
+        actor_id=ctx.actor_id,
     )
     return _image(image)
 
@@ -665,7 +663,7 @@ async def image_file(request: Request, image_id: uuid.UUID) -> Response:
 async def delete_image(request: Request, image_id: uuid.UUID) -> None:
     """Remove an image; its file goes once the removal committed."""
     ctx = request_context(request)
-    await ProductImageService(ctx.app).delete(ctx.require_tenant(), image_id, actor_id=_actor(ctx))
+    await ProductImageService(ctx.app).delete(ctx.require_tenant(), image_id, actor_id=ctx.actor_id)
 
 
 # -- price lists ---------------------------------------------------------------------------
@@ -692,7 +690,7 @@ async def create_price_list(request: Request, body: CreatePriceListRequest) -> P
         starts_at=body.starts_at,
         ends_at=body.ends_at,
         is_active=body.is_active,
-        actor_id=_actor(ctx),
+        actor_id=ctx.actor_id,
     )
     return _price_list(price_list)
 

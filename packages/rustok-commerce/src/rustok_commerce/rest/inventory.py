@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 from rustok_commerce.permissions import INVENTORY_MANAGE, INVENTORY_READ
 from rustok_commerce.services.inventory import BulkRow, InventoryService, LevelRow
-from rustok_core.context import RequestContext, request_context
+from rustok_core.context import request_context
 from rustok_core.errors import Validation
 from rustok_core.pagination import decode_cursor, encode_cursor
 from rustok_core.rest import RestRoute
@@ -112,10 +112,6 @@ def _level(row: LevelRow) -> LevelResponse:
     )
 
 
-def _actor(ctx: RequestContext) -> uuid.UUID | None:
-    return ctx.principal.user_id if ctx.principal is not None else None
-
-
 def _after(cursor: str | None) -> uuid.UUID | None:
     key = decode_cursor(cursor)
     if key is None:
@@ -161,7 +157,7 @@ async def bulk_update_levels(request: Request, body: BulkRequest) -> BulkRespons
         )
         for row in body.rows
     ]
-    levels = await InventoryService(ctx.app).bulk_update(ctx.require_tenant().id, rows, actor_id=_actor(ctx))
+    levels = await InventoryService(ctx.app).bulk_update(ctx.require_tenant().id, rows, actor_id=ctx.actor_id)
     return BulkResponse(levels=[_level(row) for row in levels])
 
 

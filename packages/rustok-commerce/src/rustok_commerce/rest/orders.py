@@ -226,10 +226,6 @@ def _response(
     )
 
 
-def _actor(ctx: RequestContext) -> uuid.UUID | None:
-    return ctx.principal.user_id if ctx.principal is not None else None
-
-
 # -- endpoints ---------------------------------------------------------------------------------
 
 
@@ -263,7 +259,12 @@ async def change_order_status(request: Request, order_id: uuid.UUID, body: Statu
     """Move the order through its state machine; an illegal move answers 409 naming the allowed ones."""
     ctx = request_context(request)
     order = await OrderService(ctx.app).transition(
-        ctx.require_tenant(), order_id, body.status, expected_version=body.version, actor_id=_actor(ctx), note=body.note
+        ctx.require_tenant(),
+        order_id,
+        body.status,
+        expected_version=body.version,
+        actor_id=ctx.actor_id,
+        note=body.note,
     )
     return (await order_responses(ctx, [order]))[0]
 
@@ -272,7 +273,7 @@ async def refund_order(request: Request, order_id: uuid.UUID, body: RefundReques
     """Refund money of a paid order; send ``Idempotency-Key`` to make retries safe."""
     ctx = request_context(request)
     order = await PaymentService(ctx.app).refund(
-        ctx.require_tenant(), order_id, amount=body.amount, reason=body.reason, actor_id=_actor(ctx)
+        ctx.require_tenant(), order_id, amount=body.amount, reason=body.reason, actor_id=ctx.actor_id
     )
     return (await order_responses(ctx, [order]))[0]
 

@@ -15,13 +15,11 @@ from rustok_content.graphql.views import (
     CategoryView,
     MediaView,
     NodeView,
-    actor_of,
     bind_node_fields,
     body_format,
     can_see,
     category_translations,
     in_locale,
-    may,
     media_translations,
     metas,
     node_order,
@@ -252,9 +250,9 @@ async def resolve_create_node(_: Any, info: GraphQLResolveInfo, input: dict[str,
             metadata=input.get("metadata") or {},
             pinned=bool(input.get("pinned")),
             locked=bool(input.get("locked")),
-            author_id=actor_of(ctx),
+            author_id=ctx.actor_id,
         ),
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
     return NodeView(node)
 
@@ -267,7 +265,7 @@ async def resolve_update_node(
     service = NodeService(ctx.app)
     await node_to_write(ctx, id, NODES_UPDATE)
     node = await service.update(
-        tenant_of(ctx), id, node_changes(input), expected_version=version, actor_id=actor_of(ctx)
+        tenant_of(ctx), id, node_changes(input), expected_version=version, actor_id=ctx.actor_id
     )
     return NodeView(node)
 
@@ -287,7 +285,7 @@ async def resolve_unpublish_node(
 async def _set_status(ctx: RequestContext, node_id: uuid.UUID, status: str, version: int | None) -> Node:
     service = NodeService(ctx.app)
     await node_to_write(ctx, node_id, NODES_PUBLISH)
-    return await service.set_status(tenant_of(ctx), node_id, status, expected_version=version, actor_id=actor_of(ctx))
+    return await service.set_status(tenant_of(ctx), node_id, status, expected_version=version, actor_id=ctx.actor_id)
 
 
 @mutation.field("deleteNode")
@@ -295,7 +293,7 @@ async def resolve_delete_node(_: Any, info: GraphQLResolveInfo, id: uuid.UUID, v
     ctx = request(info)
     service = NodeService(ctx.app)
     await node_to_write(ctx, id, NODES_DELETE)
-    await service.delete(tenant_of(ctx), id, expected_version=version, actor_id=actor_of(ctx))
+    await service.delete(tenant_of(ctx), id, expected_version=version, actor_id=ctx.actor_id)
     return True
 
 
@@ -305,7 +303,7 @@ async def resolve_restore_revision(_: Any, info: GraphQLResolveInfo, revision_id
     service = NodeService(ctx.app)
     revision = await service.revision(tenant_of(ctx).id, revision_id)
     await node_to_write(ctx, revision.node_id, NODES_UPDATE)
-    node = await service.restore_revision(tenant_of(ctx), revision_id, expected_version=version, actor_id=actor_of(ctx))
+    node = await service.restore_revision(tenant_of(ctx), revision_id, expected_version=version, actor_id=ctx.actor_id)
     return NodeView(node)
 
 
@@ -340,7 +338,7 @@ def category_changes(input: Mapping[str, Any]) -> dict[str, Any]:
 async def resolve_create_category(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> CategoryView:
     ctx = request(info)
     created = await CategoryService(ctx.app).create(
-        tenant_of(ctx), kind=input.get("kind") or "content", **new_category_fields(input), actor_id=actor_of(ctx)
+        tenant_of(ctx), kind=input.get("kind") or "content", **new_category_fields(input), actor_id=ctx.actor_id
     )
     return CategoryView(created)
 
@@ -351,7 +349,7 @@ async def resolve_update_category(
 ) -> CategoryView:
     ctx = request(info)
     updated = await CategoryService(ctx.app).update(
-        tenant_of(ctx), id, expected_version=version, **category_changes(input), actor_id=actor_of(ctx)
+        tenant_of(ctx), id, expected_version=version, **category_changes(input), actor_id=ctx.actor_id
     )
     return CategoryView(updated)
 
@@ -359,20 +357,20 @@ async def resolve_update_category(
 @mutation.field("deleteCategory")
 async def resolve_delete_category(_: Any, info: GraphQLResolveInfo, id: uuid.UUID) -> bool:
     ctx = request(info)
-    await CategoryService(ctx.app).delete(tenant_of(ctx), id, actor_id=actor_of(ctx))
+    await CategoryService(ctx.app).delete(tenant_of(ctx), id, actor_id=ctx.actor_id)
     return True
 
 
 @mutation.field("renameTag")
 async def resolve_rename_tag(_: Any, info: GraphQLResolveInfo, id: uuid.UUID, name: str) -> Any:
     ctx = request(info)
-    return await TagService(ctx.app).rename(tenant_of(ctx).id, id, name, actor_id=actor_of(ctx))
+    return await TagService(ctx.app).rename(tenant_of(ctx).id, id, name, actor_id=ctx.actor_id)
 
 
 @mutation.field("deleteTag")
 async def resolve_delete_tag(_: Any, info: GraphQLResolveInfo, id: uuid.UUID) -> bool:
     ctx = request(info)
-    await TagService(ctx.app).delete(tenant_of(ctx).id, id, actor_id=actor_of(ctx))
+    await TagService(ctx.app).delete(tenant_of(ctx).id, id, actor_id=ctx.actor_id)
     return True
 
 
@@ -397,7 +395,7 @@ async def resolve_upsert_meta(
         locale,
         MetaInput(**input),
         expected_version=version,
-        actor_id=actor_of(ctx),
+        actor_id=ctx.actor_id,
     )
 
 
@@ -411,7 +409,7 @@ async def resolve_update_media(
 ) -> MediaView:
     ctx = request(info)
     media = await MediaService(ctx.app).update(
-        tenant_of(ctx), id, expected_version=version, texts=media_texts(translations), actor_id=actor_of(ctx)
+        tenant_of(ctx), id, expected_version=version, texts=media_texts(translations), actor_id=ctx.actor_id
     )
     return MediaView(media)
 
@@ -419,7 +417,7 @@ async def resolve_update_media(
 @mutation.field("deleteMedia")
 async def resolve_delete_media(_: Any, info: GraphQLResolveInfo, id: uuid.UUID) -> bool:
     ctx = request(info)
-    await MediaService(ctx.app).delete(tenant_of(ctx), id, actor_id=actor_of(ctx))
+    await MediaService(ctx.app).delete(tenant_of(ctx), id, actor_id=ctx.actor_id)
     return True
 
 
@@ -440,7 +438,7 @@ async def resolve_body_source(value: BodyView | Body, info: GraphQLResolveInfo) 
     ctx = request(info)
     if isinstance(value, BodyView) and is_author(ctx, value.node):
         return value.body.source
-    return _body_of(value).source if await may(ctx, NODES_READ) else None
+    return _body_of(value).source if await ctx.may(NODES_READ) else None
 
 
 def _category_attribute(name: str) -> Any:

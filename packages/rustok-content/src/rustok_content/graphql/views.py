@@ -28,7 +28,6 @@ from rustok_content.services import (
 )
 from rustok_content.services.nodes import NODE_TARGET
 from rustok_core.context import RequestContext, TenantContext
-from rustok_core.errors import Forbidden, Unauthenticated
 from rustok_core.interfaces import UserDirectory
 from rustok_core.loaders import load_one
 
@@ -83,31 +82,15 @@ def tenant_of(ctx: RequestContext) -> TenantContext:
     return ctx.require_tenant()
 
 
-def actor_of(ctx: RequestContext) -> uuid.UUID | None:
-    return ctx.principal.user_id if ctx.principal is not None else None
-
-
-async def may(ctx: RequestContext, permission: str) -> bool:
-    """Whether the caller holds ``permission`` (any scope), without failing."""
-    key = f"content.may:{permission}"
-    if key not in ctx.memo:
-        try:
-            await ctx.authorize(permission)
-            ctx.memo[key] = True
-        except (Unauthenticated, Forbidden):
-            ctx.memo[key] = False
-    return bool(ctx.memo[key])
-
-
 async def visible_statuses(ctx: RequestContext, wanted: str | None = None) -> list[str] | None:
     """Statuses the caller may list: any with ``content_nodes:read``, else published only."""
-    if await may(ctx, NODES_READ):
+    if await ctx.may(NODES_READ):
         return [wanted] if wanted else None
     return ["published"]
 
 
 async def can_see(ctx: RequestContext, node: Node) -> bool:
-    return node.status == "published" or await may(ctx, NODES_READ)
+    return node.status == "published" or await ctx.may(NODES_READ)
 
 
 # -- loaders -----------------------------------------------------------------------------

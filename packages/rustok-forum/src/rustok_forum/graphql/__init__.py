@@ -9,7 +9,7 @@ from ariadne import MutationType, QueryType
 from graphql import GraphQLResolveInfo
 
 from rustok_content.graphql import category_changes, connection_of, new_category_fields
-from rustok_content.graphql.views import CategoryView, NodeView, actor_of, request, tenant_of
+from rustok_content.graphql.views import CategoryView, NodeView, request, tenant_of
 from rustok_core.context import RequestContext
 from rustok_core.errors import Conflict, NotFound, Validation
 from rustok_core.graphql import GraphQLContribution
@@ -108,7 +108,7 @@ async def resolve_topics(
 async def resolve_create_forum_category(_: Any, info: GraphQLResolveInfo, input: dict[str, Any]) -> CategoryView:
     ctx = request(info)
     created = await ForumCategoryService(ctx.app).create(
-        tenant_of(ctx), **new_category_fields(input), actor_id=actor_of(ctx)
+        tenant_of(ctx), **new_category_fields(input), actor_id=ctx.actor_id
     )
     return CategoryView(created)
 
@@ -119,7 +119,7 @@ async def resolve_update_forum_category(
 ) -> CategoryView:
     ctx = request(info)
     updated = await ForumCategoryService(ctx.app).update(
-        tenant_of(ctx), id, expected_version=version, **category_changes(input), actor_id=actor_of(ctx)
+        tenant_of(ctx), id, expected_version=version, **category_changes(input), actor_id=ctx.actor_id
     )
     return CategoryView(updated)
 
@@ -127,7 +127,7 @@ async def resolve_update_forum_category(
 @mutation.field("deleteForumCategory")
 async def resolve_delete_forum_category(_: Any, info: GraphQLResolveInfo, id: uuid.UUID) -> bool:
     ctx = request(info)
-    await ForumCategoryService(ctx.app).delete(tenant_of(ctx), id, actor_id=actor_of(ctx))
+    await ForumCategoryService(ctx.app).delete(tenant_of(ctx), id, actor_id=ctx.actor_id)
     return True
 
 
@@ -143,9 +143,9 @@ async def resolve_create_topic(_: Any, info: GraphQLResolveInfo, input: dict[str
         category_id=input["category_id"],
         translations=topic_translations(tenant, input, creating=True),
         tags=input.get("tags") or (),
-        author_id=actor_of(ctx),
+        author_id=ctx.actor_id,
     )
-    node = await in_short_form(short, TopicService(ctx.app).create(tenant, draft, actor_id=actor_of(ctx)))
+    node = await in_short_form(short, TopicService(ctx.app).create(tenant, draft, actor_id=ctx.actor_id))
     return NodeView(node, input.get("locale"))
 
 
@@ -165,7 +165,7 @@ async def resolve_update_topic(
         tags=input.get("tags"),
     )
     node = await in_short_form(
-        short, service.update(tenant, id, changes, expected_version=version, actor_id=actor_of(ctx))
+        short, service.update(tenant, id, changes, expected_version=version, actor_id=ctx.actor_id)
     )
     return NodeView(node, input.get("locale"))
 
@@ -179,20 +179,20 @@ async def resolve_delete_topic(_: Any, info: GraphQLResolveInfo, id: uuid.UUID) 
     moderator = await authorize_change(ctx, TOPICS_UPDATE, topic, topic=topic)
     if not moderator and await service.has_replies(tenant.id, id):
         raise Conflict("the topic has replies: only a moderator can delete it now", reason="HAS_REPLIES")
-    await service.delete(tenant, id, actor_id=actor_of(ctx))
+    await service.delete(tenant, id, actor_id=ctx.actor_id)
     return True
 
 
 @mutation.field("lockTopic")
 async def resolve_lock_topic(_: Any, info: GraphQLResolveInfo, id: uuid.UUID, locked: bool) -> NodeView:
     ctx = request(info)
-    return NodeView(await TopicService(ctx.app).set_locked(tenant_of(ctx), id, locked, actor_id=actor_of(ctx)))
+    return NodeView(await TopicService(ctx.app).set_locked(tenant_of(ctx), id, locked, actor_id=ctx.actor_id))
 
 
 @mutation.field("pinTopic")
 async def resolve_pin_topic(_: Any, info: GraphQLResolveInfo, id: uuid.UUID, pinned: bool) -> NodeView:
     ctx = request(info)
-    return NodeView(await TopicService(ctx.app).set_pinned(tenant_of(ctx), id, pinned, actor_id=actor_of(ctx)))
+    return NodeView(await TopicService(ctx.app).set_pinned(tenant_of(ctx), id, pinned, actor_id=ctx.actor_id))
 
 
 # -- replies -----------------------------------------------------------------------------------
@@ -214,8 +214,8 @@ async def resolve_reply_to_topic(
         body,
         parent_id=parent_id,
         locale=locale,
-        author_id=actor_of(ctx),
-        actor_id=actor_of(ctx),
+        author_id=ctx.actor_id,
+        actor_id=ctx.actor_id,
     )
     return NodeView(reply, locale)
 
@@ -232,9 +232,7 @@ async def resolve_update_reply(_: Any, info: GraphQLResolveInfo, id: uuid.UUID, 
     ctx = request(info)
     reply, topic = await _reply_and_topic(ctx, id)
     await authorize_change(ctx, REPLIES_UPDATE, reply, topic=topic)
-    node = await ReplyService(ctx.app).update(
-        tenant_of(ctx), id, body, expected_version=version, actor_id=actor_of(ctx)
-    )
+    node = await ReplyService(ctx.app).update(tenant_of(ctx), id, body, expected_version=version, actor_id=ctx.actor_id)
     return NodeView(node)
 
 
@@ -246,7 +244,7 @@ async def resolve_delete_reply(_: Any, info: GraphQLResolveInfo, id: uuid.UUID) 
     moderator = await authorize_change(ctx, REPLIES_UPDATE, reply, topic=topic)
     if not moderator and await service.has_answers(tenant_of(ctx).id, id):
         raise Conflict("the reply has been answered: only a moderator can delete it now", reason="HAS_REPLIES")
-    await service.delete(tenant_of(ctx), id, actor_id=actor_of(ctx))
+    await service.delete(tenant_of(ctx), id, actor_id=ctx.actor_id)
     return True
 
 
@@ -255,7 +253,7 @@ async def resolve_moderate_reply(
     _: Any, info: GraphQLResolveInfo, id: uuid.UUID, action: str, reason: str | None = None
 ) -> NodeView:
     ctx = request(info)
-    node = await ReplyService(ctx.app).moderate(tenant_of(ctx), id, action, reason=reason, actor_id=actor_of(ctx))
+    node = await ReplyService(ctx.app).moderate(tenant_of(ctx), id, action, reason=reason, actor_id=ctx.actor_id)
     return NodeView(node)
 
 

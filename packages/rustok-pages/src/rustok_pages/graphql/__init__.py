@@ -11,7 +11,7 @@ from ariadne import EnumType, MutationType, ObjectType, QueryType
 from graphql import GraphQLResolveInfo
 
 from rustok_content.graphql import authorize_on, connection_of
-from rustok_content.graphql.views import NodeView, actor_of, bind_node_fields, request, tenant_of, translation
+from rustok_content.graphql.views import NodeView, bind_node_fields, request, tenant_of, translation
 from rustok_content.services import KEEP, BodyInput, pick_locale
 from rustok_core.errors import FieldError, NotFound, RustokError
 from rustok_core.graphql import GraphQLContribution
@@ -205,9 +205,9 @@ async def resolve_create_page(_: Any, info: GraphQLResolveInfo, input: dict[str,
                 position=input.get("position") or 0,
                 status=status,
                 metadata=input.get("metadata") or {},
-                author_id=actor_of(ctx),
+                author_id=ctx.actor_id,
             ),
-            actor_id=actor_of(ctx),
+            actor_id=ctx.actor_id,
         )
     return NodeView(created)
 
@@ -227,7 +227,7 @@ async def resolve_update_page(
         metadata=input.get("metadata"),
     )
     with under("input"):
-        updated = await service.update(tenant_of(ctx), id, changes, expected_version=version, actor_id=actor_of(ctx))
+        updated = await service.update(tenant_of(ctx), id, changes, expected_version=version, actor_id=ctx.actor_id)
     return NodeView(updated)
 
 
@@ -247,7 +247,7 @@ async def _set_status(info: GraphQLResolveInfo, page_id: uuid.UUID, status: str,
     ctx = request(info)
     service = PageService(ctx.app)
     await authorize_on(ctx, PAGES_PUBLISH, await service.get(tenant_of(ctx).id, page_id))
-    return await service.set_status(tenant_of(ctx), page_id, status, expected_version=version, actor_id=actor_of(ctx))
+    return await service.set_status(tenant_of(ctx), page_id, status, expected_version=version, actor_id=ctx.actor_id)
 
 
 @mutation.field("deletePage")
@@ -255,7 +255,7 @@ async def resolve_delete_page(_: Any, info: GraphQLResolveInfo, id: uuid.UUID, v
     ctx = request(info)
     service = PageService(ctx.app)
     await authorize_on(ctx, PAGES_DELETE, await service.get(tenant_of(ctx).id, id))
-    await service.delete(tenant_of(ctx), id, expected_version=version, actor_id=actor_of(ctx))
+    await service.delete(tenant_of(ctx), id, expected_version=version, actor_id=ctx.actor_id)
     return True
 
 
@@ -274,7 +274,7 @@ async def resolve_upsert_menu(
             name=input["name"],
             items=menu_links(input["items"]),
             expected_version=version,
-            actor_id=actor_of(ctx),
+            actor_id=ctx.actor_id,
         )
     return MenuView(menu)
 
@@ -282,7 +282,7 @@ async def resolve_upsert_menu(
 @mutation.field("deleteMenu")
 async def resolve_delete_menu(_: Any, info: GraphQLResolveInfo, slug: str, version: int | None = None) -> bool:
     ctx = request(info)
-    await MenuService(ctx.app).delete(tenant_of(ctx), slug, expected_version=version, actor_id=actor_of(ctx))
+    await MenuService(ctx.app).delete(tenant_of(ctx), slug, expected_version=version, actor_id=ctx.actor_id)
     return True
 
 

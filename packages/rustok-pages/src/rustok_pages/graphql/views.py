@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from rustok_content.graphql.views import NodeView, may, tenant_of
+from rustok_content.graphql.views import NodeView, tenant_of
 from rustok_content.models import Node
 from rustok_content.services import NodeService
 from rustok_core.context import RequestContext
@@ -53,7 +53,7 @@ class MenuItemView:
 
 async def is_editor(ctx: RequestContext) -> bool:
     """Whether the caller may see drafts and block sources (``pages:read``)."""
-    return await may(ctx, PAGES_READ)
+    return await ctx.may(PAGES_READ)
 
 
 async def visible_statuses(ctx: RequestContext) -> list[str] | None:
