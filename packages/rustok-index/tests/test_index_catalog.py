@@ -15,6 +15,7 @@ import pytest
 
 from rustok_core.context import TenantContext
 from rustok_core.index import CategoryRef, PriceRange, ProductDocument
+from rustok_index.runtime import runtime_of
 from rustok_server.boot import Platform
 from rustok_testing.client import RustokClient, error_codes
 from rustok_testing.queries import count_queries
@@ -331,6 +332,10 @@ async def test_each_storefront_read_is_one_sql_query(
     client: RustokClient, catalog: Catalog, platform: Platform, document: str, variables: dict[str, Any]
 ) -> None:
     await client.graphql_data(document, variables, tenant=catalog.tenant)  # warm the tenant cache
+    runtime_of(platform.ctx).invalidation.changed(catalog.tenant.id)  # forget the cached answers
     async with count_queries(platform) as counted:
         await client.graphql_data(document, variables, tenant=catalog.tenant)
     assert counted.count == 1, counted
+    async with count_queries(platform) as cached:
+        await client.graphql_data(document, variables, tenant=catalog.tenant)
+    assert cached.count == 0, cached

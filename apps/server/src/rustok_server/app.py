@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,9 +15,10 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from rustok_core.errors import RustokError
-from rustok_core.interfaces import TenantResolver
+from rustok_core.interfaces import GraphQLResponder, TenantResolver
 from rustok_core.module import ModuleKind
 from rustok_server.boot import Platform, boot
+from rustok_server.graphql.cacheable import CachePolicy
 from rustok_server.graphql.endpoint import GraphQLEndpoint
 from rustok_server.health import Health
 from rustok_server.metrics import Metrics
@@ -37,7 +39,14 @@ def create_app(platform: Platform) -> Starlette:
         metrics.modules_installed.labels(str(kind)).set(sum(1 for m in platform.registry if m.info.kind is kind))
     ctx.state["metrics_registry"] = metrics.registry
 
-    graphql = GraphQLEndpoint(platform.schema.schema, settings.graphql, metrics, debug=settings.env != "production")
+    graphql = GraphQLEndpoint(
+        platform.schema.schema,
+        settings.graphql,
+        metrics,
+        debug=settings.env != "production",
+        responder=ctx.services.find(GraphQLResponder),
+        policy=CachePolicy(platform.schema),
+    )
     health = Health(ctx, metrics, platform.migrations)
     openapi_document = orjson.dumps(build_openapi(platform.mounted_routes, settings, platform.version))
 
@@ -98,6 +107,20 @@ def create_app(platform: Platform) -> Starlette:
     return app
 
 
+def freeze_boot_heap() -> None:
+    """Move what booting allocated (modules, schema, settings) out of the collector's sight.
+
+    A served process keeps these objects for its whole life; without this, every full
+    collection walks them all again (about 0.2 million objects, ~160 ms per pass under
+    load, stalling every request in flight). Only for serving processes: tests boot
+    many platforms and must be able to free them.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def app_from_environment() -> Starlette:
     """Factory for ``uvicorn --factory rustok_server.app:app_from_environment`` (workers)."""
-    return create_app(boot())
+    app = create_app(boot())
+    freeze_boot_heap()
+    return app

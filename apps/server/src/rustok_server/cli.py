@@ -120,7 +120,7 @@ def serve(state: CliState, host: str | None, port: int | None, workers: int) -> 
     """Boot the platform and serve HTTP (GraphQL, REST, health, metrics)."""
     import uvicorn
 
-    from rustok_server.app import create_app
+    from rustok_server.app import create_app, freeze_boot_heap
 
     settings = state.settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -148,6 +148,7 @@ def serve(state: CliState, host: str | None, port: int | None, workers: int) -> 
         f"listening on http://{host}:{port}",
         err=True,
     )
+    freeze_boot_heap()
     uvicorn.run(
         app,
         host=host,

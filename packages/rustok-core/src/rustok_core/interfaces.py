@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import HTTPConnection
 
 from rustok_core.context import RequestContext, TenantContext
+from rustok_core.graphql import CacheableRequest, GraphQLAnswer
 from rustok_core.permissions import Scope
 
 
@@ -155,4 +156,19 @@ class EventBacklog(Protocol):
     ) -> Sequence[PendingEvents]:
         """Per event type (types with nothing pending are left out): stored events that
         ``handler`` has no receipt for, for one tenant or all."""
+        ...
+
+
+@runtime_checkable
+class GraphQLResponder(Protocol):
+    """Answers cacheable GraphQL queries (provided by the index module).
+
+    The server hands it every validated query operation that
+    :class:`~rustok_core.graphql.CacheableRequest` describes instead of executing it;
+    the responder may answer from a cache or by a faster route than graphql-core's
+    execution, and must answer exactly as ``request.execute()`` would.
+    """
+
+    async def respond(self, request: CacheableRequest) -> GraphQLAnswer:
+        """The answer to ``request`` (run ``request.check()`` before computing one)."""
         ...

@@ -70,6 +70,15 @@ class GraphQLSettings(_Section):
     introspection: bool = True
     explorer: bool = True
     document_cache_size: int = Field(default=1024, ge=0)
+    response_cache: bool = True
+    """Cache answers of queries whose every root field is ``@storefrontCached`` (per process)."""
+    response_cache_max_bytes: int = Field(default=64 * 1_048_576, ge=65_536)
+    """Memory bound of the response cache of one process (least recently used answers go first)."""
+    response_cache_max_entries: int = Field(default=10_000, ge=1)
+    response_cache_ttl: float = Field(default=3_600.0, gt=0)
+    """Memory hygiene only: answers are dropped by index changes, not by age."""
+    fast_path: bool = True
+    """Answer known storefront selections without graphql-core's field-by-field execution."""
 
 
 class CacheSettings(_Section):

@@ -47,7 +47,16 @@ def rebuild(tenant_key: str | None, entity_type: str | None, batch_size: int) ->
             for each in types:
                 total += await runtime.rebuilder.count(tenant.id, each)
         with click.progressbar(length=total, label="rebuilding", file=sys.stderr) as bar:
-            return await runtime.rebuilder.rebuild(tenants, types, batch_size=batch_size, progress=bar.update)
+            summary = await runtime.rebuilder.rebuild(tenants, types, batch_size=batch_size, progress=bar.update)
+        if runtime.invalidation is not None:
+            await runtime.invalidation.flush()  # servers drop the rebuilt tenants' cached answers
+            if ctx.settings.cache.redis_url is None:
+                click.echo(
+                    "note: without cache.redis_url (REDIS_URL) running servers do not hear of this rebuild; "
+                    "they serve cached storefront answers until graphql.response_cache_ttl passes or they restart",
+                    err=True,
+                )
+        return summary
 
     click.echo(run_in_platform(work).line())
 

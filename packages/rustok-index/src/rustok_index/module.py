@@ -13,6 +13,7 @@ from rustok_core import ModuleInfo, ModuleKind, hookimpl
 from rustok_core.context import AppContext
 from rustok_core.events import EventHandler
 from rustok_core.graphql import GraphQLContribution
+from rustok_core.interfaces import GraphQLResponder
 from rustok_core.permissions import Permission
 
 
@@ -39,8 +40,17 @@ class IndexModule:
     def rustok_provide(self, ctx: AppContext) -> Mapping[type[Any], object]:
         from rustok_index.runtime import runtime_of
 
-        runtime_of(ctx)  # metrics and services exist from boot on
-        return {}
+        runtime = runtime_of(ctx)  # metrics and services exist from boot on
+        # The server hands queries made of @storefrontCached fields to the responder.
+        return {GraphQLResponder: runtime.responder} if runtime.responder is not None else {}
+
+    @hookimpl
+    async def rustok_shutdown(self, ctx: AppContext) -> None:
+        from rustok_index.runtime import runtime_of
+
+        invalidation = runtime_of(ctx).invalidation
+        if invalidation is not None:
+            await invalidation.flush()  # before the bus closes
 
     @hookimpl
     def rustok_event_handlers(self, ctx: AppContext) -> Sequence[EventHandler]:

@@ -8,7 +8,9 @@ Composition rules:
 * every root field declares its access with ``@public`` or ``@requires``;
 * root fields of an optional module, and fields a module adds to another owner's
   types, are wrapped by a guard that answers ``MODULE_DISABLED`` for tenants that
-  have the module off, and checks the declared permission, before the resolver runs.
+  have the module off, and checks the declared permission, before the resolver runs;
+* ``@storefrontCached`` marks public ``Query`` fields whose answers may be cached per
+  tenant (see :mod:`rustok_server.graphql.cacheable`); anywhere else it is a boot error.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ class FieldAccess:
     public: bool = False
     permission: str | None = None
     authenticated: bool = False
+    cached: bool = False
+    """Declared ``@storefrontCached``."""
 
     @property
     def declared(self) -> bool:
@@ -78,6 +82,11 @@ class ComposedSchema:
     def owner_of(self, type_name: str, field_name: str) -> str | None:
         access = self.fields.get((type_name, field_name))
         return access.owner if access else None
+
+    @property
+    def cached_fields(self) -> frozenset[str]:
+        """``Query`` fields declared ``@storefrontCached``."""
+        return frozenset(name for (type_name, name), access in self.fields.items() if access.cached)
 
 
 def base_type_defs() -> str:
@@ -122,6 +131,7 @@ def compose_schema(registry: ModuleRegistry, catalog: PermissionCatalog | None =
 
     composed = ComposedSchema(schema, composed_fields, type_owners)
     _check_root_access(composed)
+    _check_cached_fields(composed)
     if catalog is not None:
         _check_permissions_exist(composed, catalog)
     _apply_guards(composed, registry)
@@ -164,10 +174,13 @@ def _collect(
                 )
             public = False
             authenticated = False
+            cached = False
             permission = None
             for directive in field_node.directives or ():
                 if directive.name.value == "public":
                     public = True
+                elif directive.name.value == "storefrontCached":
+                    cached = True
                 elif directive.name.value == "authenticated":
                     authenticated = True
                 elif directive.name.value == "requires":
@@ -179,7 +192,9 @@ def _collect(
                     f"{_label(owner)}: field {type_name}.{key[1]} declares more than one of "
                     "@public, @authenticated and @requires"
                 )
-            fields[key] = FieldAccess(owner=owner, public=public, permission=permission, authenticated=authenticated)
+            fields[key] = FieldAccess(
+                owner=owner, public=public, permission=permission, authenticated=authenticated, cached=cached
+            )
 
 
 def _check_root_access(composed: ComposedSchema) -> None:
@@ -192,6 +207,17 @@ def _check_root_access(composed: ComposedSchema) -> None:
         raise SchemaCompositionError(
             "root fields must declare @public, @authenticated or @requires(permission: ...): " + ", ".join(missing)
         )
+
+
+def _check_cached_fields(composed: ComposedSchema) -> None:
+    # A cached answer is shared by every caller of the tenant: only public reads qualify.
+    wrong = [
+        f"{type_name}.{field_name} ({_label(access.owner)})"
+        for (type_name, field_name), access in sorted(composed.fields.items())
+        if access.cached and (type_name != "Query" or not access.public)
+    ]
+    if wrong:
+        raise SchemaCompositionError("@storefrontCached is only for Query fields that are @public: " + ", ".join(wrong))
 
 
 def _check_permissions_exist(composed: ComposedSchema, catalog: PermissionCatalog) -> None:

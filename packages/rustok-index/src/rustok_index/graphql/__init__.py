@@ -2,12 +2,14 @@
 
 Resolvers stay thin: they build the :class:`ReadScope` from the request's tenant,
 parse arguments, and hand over to :class:`StorefrontQueries`, whose rows are already
-shaped like the response.
+shaped like the response. The storefront fields are ``@storefrontCached``: the
+server hands queries made of them to the index's responder (response cache and fast
+path, :mod:`rustok_index.responses`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from ariadne import EnumType, MutationType, QueryType
@@ -24,8 +26,7 @@ mutation = MutationType()
 entity_type_enum = EnumType("IndexEntityType", {"PRODUCT": PRODUCT, "CONTENT": CONTENT})
 
 
-def scope_of(info: GraphQLResolveInfo, locale: str | None) -> ReadScope:
-    ctx: RequestContext = info.context
+def scope_of(ctx: RequestContext, locale: str | None) -> ReadScope:
     tenant = ctx.require_tenant()
     return ReadScope(
         tenant_id=tenant.id,
@@ -35,15 +36,17 @@ def scope_of(info: GraphQLResolveInfo, locale: str | None) -> ReadScope:
     )
 
 
-def queries(info: GraphQLResolveInfo) -> StorefrontQueries:
-    ctx: RequestContext = info.context
-    return StorefrontQueries(ctx.app)
+def queries(ctx: RequestContext) -> StorefrontQueries:
+    return runtime_of(ctx.app).storefront
 
 
-@query.field("catalogProducts")
-async def resolve_catalog_products(
-    _: Any,
-    info: GraphQLResolveInfo,
+# -- storefront reads: (request context, arguments) -> the field's value ----------------------
+# The resolvers below only unpack ``info``; the fast path (rustok_index.responses) calls
+# these with the same coerced arguments, so both routes share every line that matters.
+
+
+async def read_catalog_products(
+    ctx: RequestContext,
     locale: str | None = None,
     filter: Mapping[str, Any] | None = None,
     sort: str = "NEWEST",
@@ -60,21 +63,16 @@ async def resolve_catalog_products(
         in_stock=given.get("in_stock"),
         query=given.get("query"),
     )
-    page = await queries(info).catalog_products(scope_of(info, locale), filters, sort=sort, first=first, after=after)
+    page = await queries(ctx).catalog_products(scope_of(ctx, locale), filters, sort=sort, first=first, after=after)
     return page.connection()
 
 
-@query.field("catalogProduct")
-async def resolve_catalog_product(
-    _: Any, info: GraphQLResolveInfo, handle: str, locale: str | None = None
-) -> dict[str, Any] | None:
-    return await queries(info).catalog_product(scope_of(info, locale), handle)
+async def read_catalog_product(ctx: RequestContext, handle: str, locale: str | None = None) -> dict[str, Any] | None:
+    return await queries(ctx).catalog_product(scope_of(ctx, locale), handle)
 
 
-@query.field("contentFeed")
-async def resolve_content_feed(
-    _: Any,
-    info: GraphQLResolveInfo,
+async def read_content_feed(
+    ctx: RequestContext,
     kind: str,
     locale: str | None = None,
     category_slug: str | None = None,
@@ -82,33 +80,67 @@ async def resolve_content_feed(
     first: int | None = None,
     after: str | None = None,
 ) -> dict[str, Any]:
-    page = await queries(info).content_feed(
-        scope_of(info, locale), kind, category_slug=category_slug, tag=tag, first=first, after=after
+    page = await queries(ctx).content_feed(
+        scope_of(ctx, locale), kind, category_slug=category_slug, tag=tag, first=first, after=after
     )
     return page.connection()
 
 
-@query.field("contentItem")
-async def resolve_content_item(
-    _: Any, info: GraphQLResolveInfo, kind: str, slug: str, locale: str | None = None
+async def read_content_item(
+    ctx: RequestContext, kind: str, slug: str, locale: str | None = None
 ) -> dict[str, Any] | None:
-    return await queries(info).content_item(scope_of(info, locale), kind, slug)
+    return await queries(ctx).content_item(scope_of(ctx, locale), kind, slug)
 
 
-@query.field("search")
-async def resolve_search(
-    _: Any,
-    info: GraphQLResolveInfo,
+async def read_search(
+    ctx: RequestContext,
     query: str,
     locale: str | None = None,
     types: list[str] | None = None,
     first: int | None = None,
     after: str | None = None,
 ) -> dict[str, Any]:
-    page = await queries(info).search(
-        scope_of(info, locale), query, types=types or ENTITY_TYPES, first=first, after=after
+    page = await queries(ctx).search(
+        scope_of(ctx, locale), query, types=types or ENTITY_TYPES, first=first, after=after
     )
     return page.connection()
+
+
+@query.field("catalogProducts")
+async def resolve_catalog_products(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> dict[str, Any]:
+    return await read_catalog_products(info.context, **arguments)
+
+
+@query.field("catalogProduct")
+async def resolve_catalog_product(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> dict[str, Any] | None:
+    return await read_catalog_product(info.context, **arguments)
+
+
+@query.field("contentFeed")
+async def resolve_content_feed(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> dict[str, Any]:
+    return await read_content_feed(info.context, **arguments)
+
+
+@query.field("contentItem")
+async def resolve_content_item(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> dict[str, Any] | None:
+    return await read_content_item(info.context, **arguments)
+
+
+@query.field("search")
+async def resolve_search(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> dict[str, Any]:
+    return await read_search(info.context, **arguments)
+
+
+StorefrontRead = Callable[..., Awaitable[Any]]
+
+STOREFRONT_READS: dict[Callable[..., Any], StorefrontRead] = {
+    resolve_catalog_products: read_catalog_products,
+    resolve_catalog_product: read_catalog_product,
+    resolve_content_feed: read_content_feed,
+    resolve_content_item: read_content_item,
+    resolve_search: read_search,
+}
+"""The fast path answers a root field whose resolver is a key here by calling its read."""
 
 
 @query.field("indexStatus")

@@ -10,6 +10,9 @@ row, so a page never repeats or skips rows when rows before it change. Search ra
 with ``ts_rank_cd``, cuts highlights with ``ts_headline`` from HTML-escaped text (the
 only markup in a highlight is ``<mark>``), and suggests a correction from the titles'
 words by trigram similarity when the first page has few hits.
+
+Each read is one statement outside any transaction, run on the driver connection
+(:mod:`rustok_index.services.reader`); rows come back as named tuples.
 """
 
 from __future__ import annotations
@@ -19,17 +22,17 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
-from sqlalchemy import text
-from sqlalchemy.engine import Row
 
 from rustok_core.context import AppContext
 from rustok_core.errors import Validation
 from rustok_core.index import CONTENT, ENTITY_TYPES, PRODUCT
 from rustok_core.pagination import decode_cursor, encode_cursor, page_size
 from rustok_index.search_config import config_name, config_sql
+from rustok_index.services.reader import StorefrontReader
 
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
@@ -217,15 +220,20 @@ def _keyset(columns: Sequence[str], descending: bool) -> str:
 
 
 def _encode(sort: str, values: Sequence[Any]) -> str:
-    return encode_cursor(orjson.dumps([sort, *(_plain(v) for v in values)]).decode())
+    # orjson writes a UUID as str() does; datetimes go through isoformat() (_plain).
+    return encode_cursor(orjson.dumps([sort, *values], default=_plain, option=orjson.OPT_PASSTHROUGH_DATETIME).decode())
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return value
+    raise TypeError(f"a cursor cannot hold a {type(value).__name__}")
+
+
+@lru_cache(maxsize=4096)
+def _uuid(text: str) -> uuid.UUID:
+    # Category ids repeat on every product of a category.
+    return uuid.UUID(text)
 
 
 def _decode(cursor: str | None, sort: str, kinds: Sequence[str]) -> list[Any] | None:
@@ -280,9 +288,7 @@ def product_node(row: Any) -> dict[str, Any]:
         "currencies": list(row.currencies or ()),
         "total_stock": row.total_stock,
         "in_stock": row.has_stock,
-        "categories": [
-            {"id": uuid.UUID(c["id"]), "handle": c["handle"], "name": c["name"]} for c in row.categories or ()
-        ],
+        "categories": [{"id": _uuid(c["id"]), "handle": c["handle"], "name": c["name"]} for c in row.categories or ()],
         "tags": list(row.tags or ()),
         "seo_title": row.meta_title,
         "seo_description": row.meta_description,
@@ -330,10 +336,11 @@ class StorefrontQueries:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+        self._reader = StorefrontReader(ctx.db.engine)
 
-    async def _rows(self, scope: ReadScope, sql: str, params: dict[str, Any]) -> Sequence[Row[Any]]:
-        async with self.ctx.db.session(scope.tenant_id) as session:
-            return (await session.execute(text(sql), params)).all()
+    async def _rows(self, scope: ReadScope, sql: str, params: dict[str, Any]) -> Sequence[Any]:
+        """The rows of one statement (``scope`` is the tenant the SQL names as ``:tenant``)."""
+        return await self._reader.rows(sql, params)
 
     # -- products -----------------------------------------------------------------------------
 

@@ -11,12 +11,16 @@ written over a newer one.
 Each batch is one statement per table (``INSERT ... SELECT FROM
 jsonb_to_recordset(...) ON CONFLICT DO UPDATE`` plus the deletions, as data-modifying
 CTEs); the ``tsvector`` and the text-search configuration are computed in SQL.
+
+Every statement that changed rows calls ``on_change(session, tenant_id)``: the
+storefront's cached answers of that tenant are invalidated once the transaction
+commits (:mod:`rustok_index.responses.invalidation`).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -174,11 +178,26 @@ class WriteResult:
         return WriteResult(self.written + other.written, self.removed + other.removed)
 
 
+OnChange = Callable[[AsyncSession, uuid.UUID], None]
+
+
 class IndexWriter:
-    def __init__(self, ctx: AppContext, owners: Owners, metrics: IndexMetrics | None = None) -> None:
+    def __init__(
+        self,
+        ctx: AppContext,
+        owners: Owners,
+        metrics: IndexMetrics | None = None,
+        *,
+        on_change: OnChange | None = None,
+    ) -> None:
         self.ctx = ctx
         self.owners = owners
         self.metrics = metrics
+        self.on_change = on_change
+
+    def _changed(self, session: AsyncSession, tenant_id: uuid.UUID, rows: int) -> None:
+        if rows and self.on_change is not None:
+            self.on_change(session, tenant_id)
 
     async def reindex(
         self,
@@ -257,6 +276,7 @@ class IndexWriter:
             )
         ).one()
         result = WriteResult(int(row.written), int(row.removed))
+        self._changed(session, tenant_id, result.written + result.removed)
         if self.metrics is not None:
             self.metrics.written.labels(entity_type).inc(result.written)
             self.metrics.removed.labels(entity_type).inc(result.removed)
@@ -274,6 +294,7 @@ class IndexWriter:
             removed += count
             if self.metrics is not None:
                 self.metrics.removed.labels(entity_type).inc(count)
+        self._changed(session, tenant_id, removed)
         return WriteResult(0, removed)
 
     async def clear(
@@ -293,6 +314,7 @@ class IndexWriter:
             text(f"DELETE FROM {TABLES[entity_type]} WHERE tenant_id = :tenant{condition}"), params
         )
         count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        self._changed(session, tenant_id, count)
         if self.metrics is not None:
             self.metrics.removed.labels(entity_type).inc(count)
         return count

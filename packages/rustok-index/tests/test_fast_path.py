@@ -1,0 +1,422 @@
+"""The fast path answers storefront queries byte for byte like graphql-core.
+
+Two apps share one database: one answers with the fast path, the other executes every
+query with graphql-core (both with the response cache off). A few hundred generated
+documents — random selections of every storefront type, aliases, repeated fields,
+fragments and inline fragments, ``__typename``, one to three root fields, arguments
+as variables or literals, locales with and without fallback, filters, sorts, page
+sizes, cursors of the same or another sort, garbage — go to both; the responses
+(status and body bytes) must be equal. Every answer without errors must come from the
+fast path, every answer with errors from graphql-core (the fast path steps aside).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import pytest
+from graphql import parse
+from starlette.applications import Starlette
+
+from rustok_core.index import PriceRange
+from rustok_index.graphql import STOREFRONT_READS
+from rustok_index.responses.plan import NotPlannable, compile_operation
+from rustok_index.runtime import runtime_of
+from rustok_server.app import create_app
+from rustok_server.boot import Platform
+from rustok_testing.client import RustokClient
+from rustok_testing.plugin import BootPlatform
+from rustok_testing.queries import count_queries
+
+from .conftest import product, write
+from .storefront_corpus import CATEGORIES, TAGS, WORDS, Storefront, seed_storefront, storefront_tenant
+
+
+@dataclass
+class Instance:
+    platform: Platform
+    app: Starlette
+    client: RustokClient
+
+
+async def _instance(boot_platform: BootPlatform, **settings: Any) -> AsyncIterator[Instance]:
+    platform = boot_platform(
+        **{
+            "rustok.events.relay": False,
+            "rustok.rate_limit.enabled": False,
+            "graphql.response_cache": False,
+            **settings,
+        }
+    )
+    app = create_app(platform)
+    async with app.router.lifespan_context(app), RustokClient(app) as client:
+        yield Instance(platform, app, client)
+
+
+@pytest.fixture(scope="module")
+async def fast(boot_platform: BootPlatform) -> AsyncIterator[Instance]:
+    async for instance in _instance(boot_platform, **{"graphql.fast_path": True}):
+        yield instance
+
+
+@pytest.fixture(scope="module")
+async def normal(boot_platform: BootPlatform) -> AsyncIterator[Instance]:
+    async for instance in _instance(boot_platform, **{"graphql.fast_path": False}):
+        yield instance
+
+
+@pytest.fixture(scope="module")
+async def shop(fast: Instance) -> Storefront:
+    return await seed_storefront(fast.platform, products=30, items=12)
+
+
+def fast_answers(instance: Instance) -> float:
+    return runtime_of(instance.platform.ctx).response_metrics.fast._value.get()
+
+
+def fallbacks(instance: Instance, reason: str) -> float:
+    return runtime_of(instance.platform.ctx).response_metrics.fallbacks[reason]._value.get()
+
+
+# -- generated documents ------------------------------------------------------------------------
+
+PRODUCT_FIELDS = [
+    "id", "locale", "handle", "title", "subtitle", "description", "status", "currencies", "totalStock",
+    "inStock", "tags", "seoTitle", "seoDescription", "thumbnail", "publishedAt", "extra",
+]  # fmt: skip
+PRODUCT_OBJECTS = {"prices": ["currency", "min", "max"], "categories": ["id", "handle", "name"]}
+FEED_FIELDS = [
+    "id", "kind", "locale", "title", "slug", "excerpt", "bodyPreview", "bodyHtml", "status", "tags",
+    "parentId", "rootId", "replyCount", "seoTitle", "seoDescription", "publishedAt", "extra",
+]  # fmt: skip
+FEED_OBJECTS = {"author": ["id", "name"], "category": ["id", "name", "slug"]}
+HIT_FIELDS = ["type", "id", "locale", "title", "handle", "kind", "rank", "highlight", "titleHighlight"]
+TYPES = {"CatalogProduct": "product", "FeedItem": "feed", "SearchHit": "hit"}
+
+
+class Generator:
+    """Random, valid storefront documents (seeded, so a failure reproduces)."""
+
+    def __init__(self, rng: random.Random, shop: Storefront, cursors: dict[tuple[str, str], str]) -> None:
+        self.rng = rng
+        self.shop = shop
+        self.cursors = cursors
+        self.fragments: list[str] = []
+        self.variables: dict[str, Any] = {}
+        self.definitions: list[str] = []
+        self.names = 0
+
+    def fresh(self, prefix: str) -> str:
+        self.names += 1
+        return f"{prefix}{self.names}"
+
+    # selections
+
+    def fields(self, names: list[str], objects: dict[str, list[str] | str]) -> list[str]:
+        rng = self.rng
+        chosen = rng.sample(names, rng.randint(1, min(6, len(names))))
+        parts = [f"{self.fresh('a')}: {name}" if rng.random() < 0.2 else name for name in chosen]
+        if rng.random() < 0.2:
+            parts.append(chosen[0])  # the same field twice: merged
+        for name, inner in objects.items():
+            if rng.random() < 0.5:
+                sub = (
+                    self.selection(inner)
+                    if isinstance(inner, str)
+                    else " ".join(rng.sample(inner, rng.randint(1, len(inner))))
+                )
+                parts.append(f"{name} {{ {sub} }}")
+        if rng.random() < 0.2:
+            parts.append("__typename")
+        return parts
+
+    def selection(self, type_name: str) -> str:
+        rng = self.rng
+        if type_name == "CatalogProduct":
+            parts = self.fields(PRODUCT_FIELDS, dict(PRODUCT_OBJECTS))
+        elif type_name == "FeedItem":
+            parts = self.fields(FEED_FIELDS, dict(FEED_OBJECTS))
+        else:
+            objects: dict[str, list[str] | str] = {}
+            if rng.random() < 0.5:
+                objects["product"] = "CatalogProduct"
+            if rng.random() < 0.5:
+                objects["content"] = "FeedItem"
+            parts = self.fields(HIT_FIELDS, objects)
+        if len(parts) > 1 and rng.random() < 0.3:  # part of it through a fragment
+            cut = rng.randint(1, len(parts) - 1)
+            inner = " ".join(parts[cut:])
+            if rng.random() < 0.5:
+                name = self.fresh("F")
+                self.fragments.append(f"fragment {name} on {type_name} {{ {inner} }}")
+                parts = [*parts[:cut], f"...{name}"]
+            else:
+                condition = f" on {type_name}" if rng.random() < 0.5 else ""
+                parts = [*parts[:cut], f"...{condition} {{ {inner} }}"]
+        return " ".join(parts)
+
+    def connection(self, node_type: str, extra: str = "") -> str:
+        rng = self.rng
+        parts = []
+        edge = []
+        if rng.random() < 0.7:
+            edge.append("cursor")
+        edge.append(f"node {{ {self.selection(node_type)} }}")
+        if rng.random() < 0.1:
+            edge.append("__typename")
+        parts.append(f"{'list: ' if rng.random() < 0.15 else ''}edges {{ {' '.join(edge)} }}")
+        if rng.random() < 0.7:
+            parts.append("pageInfo { " + " ".join(rng.sample(["hasNextPage", "endCursor"], rng.randint(1, 2))) + " }")
+        if extra and rng.random() < 0.6:
+            parts.append(extra)
+        return " ".join(parts)
+
+    # arguments
+
+    def argument(self, name: str, graphql_type: str, value: Any) -> str | None:
+        """``name: $var`` (declared, value in variables) or the literal; ``None`` leaves it out."""
+        if value is _OMIT:
+            return None
+        if self.rng.random() < 0.7:
+            var = self.fresh("v")
+            self.definitions.append(f"${var}: {graphql_type}")
+            self.variables[var] = value
+            return f"{name}: ${var}"
+        return f"{name}: {literal(value, enum=graphql_type in ('CatalogSort', '[IndexEntityType!]'))}"
+
+    def arguments(self, spec: list[tuple[str, str, Any]]) -> str:
+        given = [a for a in (self.argument(*item) for item in spec) if a is not None]
+        return f"({', '.join(given)})" if given else ""
+
+    def pick(self, *choices: Any, omit: float = 0.3) -> Any:
+        return _OMIT if self.rng.random() < omit else self.rng.choice(choices)
+
+    def cursor(self, field: str, sort: str) -> Any:
+        roll = self.rng.random()
+        if roll < 0.45:
+            return _OMIT
+        if roll < 0.85:
+            return self.cursors.get((field, sort), _OMIT)
+        if roll < 0.93:
+            other = self.rng.choice([s for (f, s) in self.cursors if f == field and s != sort] or ["x"])
+            return self.cursors.get((field, other), "djE6WyJub3BlIl0")
+        return "not a cursor"
+
+    def root(self) -> str:
+        rng = self.rng
+        shop = self.shop
+        kind = rng.choice(["products", "products", "product", "feed", "item", "search"])
+        if kind == "products":
+            sort = rng.choice(["NEWEST", "TITLE", "PRICE_ASC", "PRICE_DESC", "RELEVANCE"])
+            filters: dict[str, Any] = {}
+            if rng.random() < 0.5:
+                if rng.random() < 0.5:
+                    filters["categoryHandle"] = rng.choice([c.handle for c in CATEGORIES] + ["nowhere"])
+                if rng.random() < 0.3:
+                    filters["tags"] = rng.sample(TAGS, rng.randint(1, 2))
+                if rng.random() < 0.4 or sort.startswith("PRICE"):
+                    filters["currency"] = rng.choice(["EUR", "USD", "GBP", "EUR", "eur"])
+                if rng.random() < 0.3:
+                    filters["minPrice"] = rng.choice([0, 5_000, 50_000])
+                if rng.random() < 0.3:
+                    filters["inStock"] = rng.random() < 0.5
+                if rng.random() < 0.3:
+                    filters["query"] = rng.choice([*WORDS, "jacket or socks", "-wool shoes"])
+            args = self.arguments(
+                [
+                    ("locale", "String", self.pick("en", "de", "fr", "x_Y1")),
+                    ("filter", "CatalogFilter", filters or _OMIT),
+                    ("sort", "CatalogSort", sort if rng.random() < 0.8 else _OMIT),
+                    ("first", "Int", self.pick(1, 3, 7, 20, 25, 0, 101, omit=0.4)),
+                    ("after", "String", self.cursor("catalogProducts", sort)),
+                ]
+            )
+            return f"catalogProducts{args} {{ {self.connection('CatalogProduct')} }}"
+        if kind == "product":
+            handle = rng.choice([*shop.handles[:10], "wool-socks-3-de", "no-such-product"])
+            args = self.arguments([("handle", "String!", handle), ("locale", "String", self.pick("en", "de", "it"))])
+            return f"catalogProduct{args} {{ {self.selection('CatalogProduct')} }}"
+        if kind == "feed":
+            args = self.arguments(
+                [
+                    ("kind", "String!", rng.choice(["article", "page", "article", "topic"])),
+                    ("locale", "String", self.pick("en", "de")),
+                    ("categorySlug", "String", self.pick(*(c.handle for c in CATEGORIES), omit=0.7)),
+                    ("tag", "String", self.pick(*TAGS, omit=0.7)),
+                    ("first", "Int", self.pick(1, 2, 5, 50)),
+                    ("after", "String", self.cursor("contentFeed", "FEED")),
+                ]
+            )
+            return f"contentFeed{args} {{ {self.connection('FeedItem')} }}"
+        if kind == "item":
+            item_kind = rng.choice(["article", "page"])
+            slug = rng.choice([*shop.slugs[item_kind], "missing-slug"])
+            args = self.arguments(
+                [("kind", "String!", item_kind), ("slug", "String!", slug), ("locale", "String", self.pick("en", "de"))]
+            )
+            return f"contentItem{args} {{ {self.selection('FeedItem')} }}"
+        args = self.arguments(
+            [
+                ("query", "String!", rng.choice([*WORDS, "lether jaket", "stories", "   ", "silk or wool"])),
+                ("locale", "String", self.pick("en", "de")),
+                ("types", "[IndexEntityType!]", self.pick(["PRODUCT"], ["CONTENT"], ["PRODUCT", "CONTENT"], [])),
+                ("first", "Int", self.pick(1, 4, 10)),
+                ("after", "String", self.cursor("search", "SEARCH")),
+            ]
+        )
+        return f"search{args} {{ {self.connection('SearchHit', 'didYouMean')} }}"
+
+    def document(self) -> tuple[str, dict[str, Any]]:
+        roots = [self.root() for _ in range(self.rng.choice([1, 1, 1, 2, 3]))]
+        body = " ".join(
+            f"r{n}: {root}" if len(roots) > 1 or self.rng.random() < 0.2 else root for n, root in enumerate(roots)
+        )
+        if self.rng.random() < 0.1:
+            body += " __typename"
+        header = f"query Storefront({', '.join(self.definitions)})" if self.definitions else "query"
+        return "\n".join([f"{header} {{ {body} }}", *self.fragments]), self.variables
+
+
+class _Omit:
+    pass
+
+
+_OMIT = _Omit()
+
+
+def literal(value: Any, *, enum: bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {literal(v, enum=False)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(literal(v, enum=enum) for v in value) + "]"
+    if isinstance(value, str) and enum:
+        return value
+    return orjson.dumps(value).decode()
+
+
+async def cursors_of(client: RustokClient, shop: Storefront) -> dict[tuple[str, str], str]:
+    """An end cursor of a first page per list field and sort (for valid ``after`` arguments)."""
+    found: dict[tuple[str, str], str] = {}
+    query = "query($s: CatalogSort, $f: CatalogFilter) { catalogProducts(sort: $s, filter: $f, first: 3) { %s } }"
+    for sort in ("NEWEST", "TITLE", "PRICE_ASC", "PRICE_DESC", "RELEVANCE"):
+        variables = {"s": sort, "f": {"currency": "EUR", "query": "shoes or socks"}}
+        body = await client.graphql_data(query % "pageInfo { endCursor }", variables, tenant=shop.tenant)
+        found[("catalogProducts", sort)] = body["catalogProducts"]["pageInfo"]["endCursor"]
+    feed = await client.graphql_data(
+        '{ contentFeed(kind: "article", first: 2) { pageInfo { endCursor } } }', tenant=shop.tenant
+    )
+    found[("contentFeed", "FEED")] = feed["contentFeed"]["pageInfo"]["endCursor"]
+    hits = await client.graphql_data(
+        '{ search(query: "stories or shoes", first: 2) { pageInfo { endCursor } } }', tenant=shop.tenant
+    )
+    found[("search", "SEARCH")] = hits["search"]["pageInfo"]["endCursor"]
+    return found
+
+
+async def post(instance: Instance, shop: Storefront, query: str, variables: dict[str, Any]) -> tuple[int, bytes]:
+    response = await instance.client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=instance.client.tenant_headers(shop.tenant)
+    )
+    return response.status_code, response.content
+
+
+# -- the property ---------------------------------------------------------------------------------
+
+
+async def test_generated_documents_get_the_same_bytes_from_both_paths_and_the_fast_path_answers_every_error_free_one(
+    fast: Instance, normal: Instance, shop: Storefront
+) -> None:
+    cursors = await cursors_of(normal.client, shop)
+    rng = random.Random(20260401)
+    answered_fast = with_errors = 0
+    for case in range(260):
+        query, variables = Generator(rng, shop, cursors).document()
+        before = fast_answers(fast)
+        fast_status, fast_body = await post(fast, shop, query, variables)
+        normal_status, normal_body = await post(normal, shop, query, variables)
+        context = f"case {case}:\n{query}\n{variables}"
+        assert (fast_status, fast_body) == (normal_status, normal_body), context
+        assert fast_status == 200, context + f"\n{fast_body!r}"  # generated documents are valid
+        errors = "errors" in orjson.loads(fast_body)
+        took_fast_path = fast_answers(fast) - before == 1
+        assert took_fast_path == (not errors), context + f"\n{fast_body[:500]!r}"
+        answered_fast += took_fast_path
+        with_errors += errors
+    # The corpus covers both sides well.
+    assert answered_fast >= 150, answered_fast
+    assert with_errors >= 20, with_errors
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "{ catalogProducts(first: 2) { edges { node { handle title @include(if: true) } } } }",
+        "query($x: Boolean!) { catalogProducts(first: 2) { edges { node { handle @skip(if: $x) title } } } }",
+        '{ contentFeed(kind: "article", first: 2) @include(if: true) { edges { node { slug } } } }',
+    ],
+)
+async def test_documents_with_directives_are_executed_by_graphql_core_with_the_same_answer(
+    fast: Instance, normal: Instance, shop: Storefront, query: str
+) -> None:
+    before = fallbacks(fast, "selection")
+    variables = {"x": True}
+    assert await post(fast, shop, query, variables) == await post(normal, shop, query, variables)
+    assert fallbacks(fast, "selection") - before == 1
+
+
+async def test_a_value_graphql_core_refuses_makes_the_fast_path_step_aside(fast: Instance, normal: Instance) -> None:
+    # CatalogPrice.min is an Int: a price beyond 32 bits cannot be represented.
+    tenant = await storefront_tenant(fast.platform)
+    await write(
+        fast.platform, tenant, [product(handle="gold-bar", prices={"EUR": PriceRange(3_000_000_000, 3_000_000_000)})]
+    )
+    query = "{ catalogProducts { edges { node { handle prices { currency min } } } } }"
+    before = fallbacks(fast, "value")
+    shop = Storefront(tenant)
+    fast_answer = await post(fast, shop, query, {})
+    assert fast_answer == await post(normal, shop, query, {})
+    body = orjson.loads(fast_answer[1])
+    assert body["data"] is None and "32-bit" in body["errors"][0]["message"], body
+    assert fallbacks(fast, "value") - before == 1
+
+
+async def test_a_cold_fast_answer_runs_one_statement_per_root_field(fast: Instance, shop: Storefront) -> None:
+    client = fast.client
+    await client.graphql_data("{ enabledModules }", tenant=shop.tenant)  # the tenant is resolved from memory now
+    one = "{ catalogProducts(first: 5) { edges { node { handle prices { min } categories { name } } } } }"
+    three = """{
+      products: catalogProducts(first: 5, sort: TITLE) { edges { node { handle } } }
+      feed: contentFeed(kind: "article") { edges { node { slug author { name } } } }
+      found: search(query: "stories") { edges { node { title } } didYouMean }
+    }"""
+    for query, statements in ((one, 1), (three, 3)):
+        before = fast_answers(fast)
+        async with count_queries(fast.platform) as counted:
+            await client.graphql_data(query, tenant=shop.tenant)
+        assert counted.count == statements, counted
+        assert fast_answers(fast) - before == 1
+
+
+def test_plans_exist_only_for_what_the_fast_path_reproduces(fast: Instance) -> None:
+    schema = fast.platform.schema.schema
+
+    def plannable(query: str) -> bool:
+        document = parse(query)
+        try:
+            compile_operation(schema, document, document.definitions[0], STOREFRONT_READS)  # type: ignore[arg-type]
+        except NotPlannable:
+            return False
+        return True
+
+    assert plannable("{ catalogProducts { edges { node { ...P } } } } fragment P on CatalogProduct { id t: title }")
+    assert plannable('{ __typename contentItem(kind: "page", slug: "x") { ... { slug } ... on FeedItem { kind } } }')
+    assert not plannable("{ catalogProducts { edges { node { id @include(if: true) } } } }")
+    assert not plannable("{ catalogProducts { edges { cursor } } serverInfo { version } }")
+    assert not plannable("{ __schema { queryType { name } } }")
+    assert not plannable("{ indexStatus { type } }")
