@@ -2,9 +2,10 @@
 
 Scenario by scenario: a repeated query is served from memory without SQL; documents
 that print the same and variables in any order share an answer; an index write drops
-the answers of its tenant only (after it commits, not when it rolls back); a module
-toggle or a new default locale changes the answer at once; concurrent misses compute
-once; queries that mix in other fields, that need a caller, that fail, or that name no
+the answers of its tenant only (after it commits, not when it rolls back); a new
+default locale changes the answer at once (module toggles are tested in
+``tests/test_storefront_cache_toggles.py``, which needs commerce installed); concurrent
+misses compute once; queries that mix in other fields, that need a caller, that fail, or that name no
 tenant are never cached.
 """
 
@@ -122,25 +123,6 @@ async def test_a_rolled_back_write_drops_nothing(client: RustokClient, platform:
     async with count_queries(platform) as counted:
         assert await handles(client, shop.tenant) == before
     assert counted.count == 0, counted
-
-
-async def test_a_module_toggle_changes_the_answer_at_once(client: RustokClient, platform: Platform) -> None:
-    directory = platform.ctx.services.get(TenantDirectory)
-    tenant = await storefront_tenant(platform)
-    shown_by_commerce = product(handle="commerce-product", title="Sold by commerce")
-    ids = [shown_by_commerce.product_id]
-    async with platform.ctx.db.session(tenant.id) as session, session.begin():
-        await lock_entities(session, tenant.id, "product", ids)
-        await runtime_of(platform.ctx).writer.write(
-            session, tenant.id, "product", ids, [shown_by_commerce], owner="commerce"
-        )
-    assert await handles(client, tenant) == ["commerce-product"]
-
-    await directory.set_module_enabled(tenant.id, "commerce", False)
-    assert await handles(client, tenant) == []  # not the answer cached while commerce was on
-
-    await directory.set_module_enabled(tenant.id, "commerce", True)
-    assert await handles(client, tenant) == ["commerce-product"]
 
 
 async def test_a_new_default_locale_changes_the_answer_at_once(client: RustokClient, platform: Platform) -> None:
