@@ -24,7 +24,6 @@ from starlette.applications import Starlette
 from rustok_core.context import TenantContext
 from rustok_core.errors import NotFound
 from rustok_core.events import EventEnvelope, EventPublisher
-from rustok_core.registry import ModuleRegistry
 from rustok_outbox.dispatch import Dispatcher
 from rustok_outbox.dlq import DeadLetters
 from rustok_outbox.relay import LocalTarget, OutboxRelay, outbox_status
@@ -32,7 +31,6 @@ from rustok_outbox.runtime import runtime_of
 from rustok_server.app import create_app
 from rustok_server.boot import Platform
 from rustok_server.cli import cli
-from rustok_server.manifest import ManifestEntry, ManifestMismatch, check_manifest, expected_modules
 from rustok_testing.client import RustokClient, error_codes
 from rustok_testing.plugin import TEST_JWT_SECRET
 from rustok_testing.samples import RecordingHandler, ThingHappened, ensure_recorder_table, recorder_plugins
@@ -194,21 +192,6 @@ async def test_replay_all_and_discard(world: World, make_tenant: Any) -> None:
 # --- the command line ----------------------------------------------------------------------------
 
 Run = Callable[..., Awaitable[Result]]
-
-
-@pytest.fixture
-def installed_manifest(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI checks the installed modules against modules.toml; a package's own test
-    environment may install fewer modules than the workspace lists. Expect what is installed."""
-    registry = ModuleRegistry.from_entry_points()
-    try:
-        check_manifest(registry, expected_modules())
-    except ManifestMismatch:
-        installed = tuple(
-            ManifestEntry(m.slug, m.distribution or m.slug, m.info.is_core, tuple(m.info.dependencies))
-            for m in registry
-        )
-        monkeypatch.setattr("rustok_server.boot.expected_modules", lambda: installed)
 
 
 @pytest.fixture

@@ -119,7 +119,9 @@ def test_the_cli_hook_adds_a_stream_group_under_events() -> None:
 
 
 @pytest.fixture
-def cli_env(nats_url: str, rustok_database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+def cli_env(
+    nats_url: str, rustok_database_url: str, tmp_path: Path, installed_manifest: None
+) -> Iterator[dict[str, str]]:
     suffix = secrets.token_hex(4)
     stream, prefix = f"RUSTOK_CLI_{suffix.upper()}", f"rcli{suffix}"
     (tmp_path / "test.yaml").write_text("{}\n")

@@ -230,3 +230,24 @@ async def boot_platform(rustok_database_url: str) -> AsyncIterator[BootPlatform]
     yield make
     for platform in booted:
         await platform.ctx.db.dispose()
+
+
+@pytest.fixture
+def installed_manifest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let the ``rustok`` CLI accept the modules this environment installed.
+
+    The CLI checks the installed modules against ``modules.toml``; a package's own test
+    environment (CI's per-package runs) installs only that package and its dependencies,
+    fewer than the workspace lists. With this fixture the CLI expects what is installed.
+    """
+    from rustok_server.manifest import ManifestEntry, ManifestMismatch, check_manifest, expected_modules
+
+    registry = ModuleRegistry.from_entry_points()
+    try:
+        check_manifest(registry, expected_modules())
+    except ManifestMismatch:
+        installed = tuple(
+            ManifestEntry(m.slug, m.distribution or m.slug, m.info.is_core, tuple(m.info.dependencies))
+            for m in registry
+        )
+        monkeypatch.setattr("rustok_server.boot.expected_modules", lambda: installed)
