@@ -93,3 +93,21 @@ async def test_callbacks_registered_before_the_transaction_begins_belong_to_it(d
                 async with session.begin_nested():
                     raise Abort
     assert log.entries == ["commit:early"]
+
+
+async def test_transaction_joins_the_callers_session_or_commits_its_own(db: Database) -> None:
+    import uuid
+
+    tenant_id = uuid.uuid4()
+    own_outcomes: list[str] = []
+    async with db.transaction(tenant_id) as own:
+        after_commit(own, lambda: own_outcomes.append("committed"))
+    assert own_outcomes == ["committed"]  # opened alone: committed when the block ends
+
+    joined_outcomes: list[str] = []
+    async with db.session(tenant_id) as outer, outer.begin():
+        async with db.transaction(tenant_id, outer) as joined:
+            assert joined is outer
+            after_commit(joined, lambda: joined_outcomes.append("committed"))
+        assert joined_outcomes == []  # joined: nothing commits until the caller's transaction does
+    assert joined_outcomes == ["committed"]

@@ -20,8 +20,7 @@ Rules kept here:
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -326,15 +325,6 @@ class _CatalogWriter:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
-    @asynccontextmanager
-    async def _transaction(self, tenant_id: uuid.UUID, session: AsyncSession | None) -> AsyncIterator[AsyncSession]:
-        """The caller's session (its transaction) or a new one, committed at the end."""
-        if session is not None:
-            yield session
-            return
-        async with self.ctx.db.session(tenant_id) as own, own.begin():
-            yield own
-
     async def _publish(
         self, session: AsyncSession, tenant_id: uuid.UUID, event: DomainEvent, actor_id: uuid.UUID | None
     ) -> None:
@@ -515,7 +505,7 @@ class ProductService(_CatalogWriter):
                 if variant.sku in skus:
                     raise invalid((*variant.path, "sku"), "two variants have this SKU", reason="DUPLICATE_SKU")
                 skus[variant.sku] = (*variant.path, "sku")
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             product_id = generate_id()
             await self._claim_handles(tx, product_id, texts)
             await self._skus_free(tx, skus, None)
@@ -648,7 +638,7 @@ class ProductService(_CatalogWriter):
         for index, locale in enumerate(changes.remove_locales):
             check_locale(tenant, locale, ("removeLocales", index))
         metadata = check_metadata(changes.metadata) if changes.metadata is not None else None
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             product = await self._lock_product(tx, product_id)
             expect_version(product, expected_version)
             existing = {
@@ -741,7 +731,7 @@ class ProductService(_CatalogWriter):
         session: AsyncSession | None = None,
     ) -> Product:
         """Put the product on sale (``active``, ``published_at`` now); already active: nothing happens."""
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             product = await self._lock_product(tx, product_id)
             expect_version(product, expected_version)
             if product.status == "active":
@@ -779,7 +769,7 @@ class ProductService(_CatalogWriter):
         """Take the product off sale: ``archived``, or back to ``draft``; already there: nothing happens."""
         if to_status not in ("archived", "draft"):
             raise invalid(("status",), "a product is archived or put back to draft")
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             product = await self._lock_product(tx, product_id)
             expect_version(product, expected_version)
             if product.status == to_status:
@@ -800,7 +790,7 @@ class ProductService(_CatalogWriter):
         session: AsyncSession | None = None,
     ) -> None:
         """Delete the product with its variants, prices and images (their files once committed)."""
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             product = await self._lock_product(tx, product_id)
             expect_version(product, expected_version)
             variant_ids = list(
@@ -1205,7 +1195,7 @@ class VariantService(_CatalogWriter):
     ) -> Variant:
         """Add a variant picking one value of each option, in a combination no other variant has."""
         prepared = _prepare_variant(given, ())
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             product = await self._lock_product(tx, product_id, exclusive=False)
             axes = await self._axes(tx, product.id)
             chosen = _pick(axes, prepared.picks, ())
@@ -1260,7 +1250,7 @@ class VariantService(_CatalogWriter):
                 )
                 for k, v in changes.options.items()
             }
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             product_id = await tx.scalar(select(Variant.product_id).where(Variant.id == variant_id))
             if product_id is None:
                 raise NotFound("no such variant", resource="variant")
@@ -1323,7 +1313,7 @@ class VariantService(_CatalogWriter):
         session: AsyncSession | None = None,
     ) -> None:
         """Delete the variant with its prices (cart lines holding it go too; order items keep their snapshot)."""
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             product_id = await tx.scalar(select(Variant.product_id).where(Variant.id == variant_id))
             if product_id is None:
                 raise NotFound("no such variant", resource="variant")

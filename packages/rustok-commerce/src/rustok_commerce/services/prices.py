@@ -13,8 +13,7 @@ tier goes); every change of a price list publishes ``commerce.price_list.changed
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -102,14 +101,6 @@ class PriceService:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
-    @asynccontextmanager
-    async def _transaction(self, tenant_id: uuid.UUID, session: AsyncSession | None) -> AsyncIterator[AsyncSession]:
-        if session is not None:
-            yield session
-            return
-        async with self.ctx.db.session(tenant_id) as own, own.begin():
-            yield own
-
     async def _publish(
         self, session: AsyncSession, tenant_id: uuid.UUID, event: DomainEvent, actor_id: uuid.UUID | None
     ) -> None:
@@ -134,7 +125,7 @@ class PriceService:
         """
         currency = check_currency(currency_code)
         checked = check_tiers(tiers, base=price_list_id is None)
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             variant = await self._lock_variant(tx, variant_id)
             if price_list_id is not None:
                 await self._require_list(tx, price_list_id)
@@ -156,7 +147,7 @@ class PriceService:
         """Set one tier (add it or change its amount), leaving the other tiers alone."""
         currency = check_currency(currency_code)
         tier = Tier(check_amount(amount), check_min_quantity(min_quantity, "minQuantity"))
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             variant = await self._lock_variant(tx, variant_id)
             if price_list_id is not None:
                 await self._require_list(tx, price_list_id)
@@ -182,7 +173,7 @@ class PriceService:
         """Remove one tier; the first base tier goes only when it is the last one."""
         currency = check_currency(currency_code)
         quantity = check_min_quantity(min_quantity, "minQuantity")
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             variant = await self._lock_variant(tx, variant_id)
             existing = await self._tiers(tx, variant.id, currency, price_list_id)
             if quantity not in existing:

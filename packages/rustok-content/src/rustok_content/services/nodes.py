@@ -10,8 +10,7 @@ change that adds, publishes, hides or deletes them.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -66,16 +65,7 @@ class NodeService:
         self.ctx = ctx
         self.tags = TagService(ctx)
 
-    # -- transactions ---------------------------------------------------------------------
-
-    @asynccontextmanager
-    async def _transaction(self, tenant_id: uuid.UUID, session: AsyncSession | None) -> AsyncIterator[AsyncSession]:
-        """The caller's session (its transaction) or a new one, committed at the end."""
-        if session is not None:
-            yield session
-            return
-        async with self.ctx.db.session(tenant_id) as own, own.begin():
-            yield own
+    # -- events ---------------------------------------------------------------------------
 
     async def _publish(
         self, session: AsyncSession, tenant_id: uuid.UUID, event: DomainEvent, actor_id: uuid.UUID | None
@@ -104,7 +94,7 @@ class NodeService:
             _prepare_translation(tenant, t, ("translations", i), creating=True)
             for i, t in enumerate(draft.translations)
         ]
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             parent = await self._parent_for(tx, draft.parent_id, path=("parentId",))
             if draft.category_id is not None:
                 await self._require_category(tx, draft.category_id)
@@ -237,7 +227,7 @@ class NodeService:
         for index, locale in enumerate(changes.remove_locales):
             check_locale(tenant, locale, ("removeLocales", index))
         metadata = _check_metadata(changes.metadata) if changes.metadata is not None else None
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             node = await self._locked(tx, node_id, kind)
             expect_version(node, expected_version)
             changed: list[str] = []
@@ -430,7 +420,7 @@ class NodeService:
         """Publish (``published``), unpublish (``draft``) or archive (``archived``)."""
         if status not in NODE_STATUSES:
             raise invalid(("status",), f"status must be one of {', '.join(NODE_STATUSES)}")
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             node = await self._locked(tx, node_id, kind)
             expect_version(node, expected_version)
             if node.status == status:
@@ -482,7 +472,7 @@ class NodeService:
         session: AsyncSession | None = None,
     ) -> Node:
         """Delete a node and everything below it; return the node as it was."""
-        async with self._transaction(tenant.id, session) as tx:
+        async with self.ctx.db.transaction(tenant.id, session) as tx:
             node = await self._locked(tx, node_id, kind)
             expect_version(node, expected_version)
             subtree = await self._subtree(tx, node.id)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -67,6 +69,21 @@ class Database:
         if not isinstance(tenant_id, uuid.UUID):
             raise TypeError("Database.session() needs the tenant's UUID")
         return self._sessions(info={TENANT_KEY: tenant_id}, **_bind(bind))
+
+    @asynccontextmanager
+    async def transaction(
+        self, tenant_id: uuid.UUID, session: AsyncSession | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        """Join the caller's ``session`` (its transaction), or open a tenant session committed at the end.
+
+        Lets a service's write run alone or inside a caller's larger transaction (another
+        module adding its own rows and events to the same commit).
+        """
+        if session is not None:
+            yield session
+            return
+        async with self.session(tenant_id) as own, own.begin():
+            yield own
 
     def system_session(self, *, bind: AsyncConnection | None = None) -> AsyncSession:
         """An unscoped session for explicit platform work. Never use it to serve a tenant."""
