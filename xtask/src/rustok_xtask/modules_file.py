@@ -15,8 +15,8 @@ from rustok_core.registry import check_dependency_graph
 
 SCHEMA_VERSION = 1
 SOURCES = ("path", "index", "git")
-PACKAGE_RE = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
-VERSION_RE = re.compile(r"^[0-9][0-9A-Za-z.+!-]*$")
+PACKAGE_RE = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?\Z")
+VERSION_RE = re.compile(r"^[0-9][0-9A-Za-z.+!-]*\Z")
 GIT_REF_KEYS = ("rev", "tag", "branch")
 MODULE_KEYS = {"package", "source", "path", "version", "git", *GIT_REF_KEYS, "required", "depends_on", "import"}
 

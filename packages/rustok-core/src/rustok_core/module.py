@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-MODULE_SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+MODULE_SLUG_RE = re.compile(r"^[a-z][a-z0-9_]{1,31}\Z")
 
 
 class ModuleKind(StrEnum):

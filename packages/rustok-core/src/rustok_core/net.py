@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from rustok_core.errors import Validation
 
-HOST_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+HOST_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 MAX_HOST_LENGTH = 253
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, cast
 
-PERMISSION_RE = re.compile(r"^[a-z][a-z0-9_.]*:[a-z][a-z0-9_]*$")
+PERMISSION_RE = re.compile(r"^[a-z][a-z0-9_.]*:[a-z][a-z0-9_]*\Z")
 Scope = Literal["all", "own"]
 SCOPES: tuple[Scope, ...] = ("all", "own")
 MANAGE = "manage"

@@ -23,7 +23,7 @@ from rustok_core.settings import MediaSettings
 
 MAX_FILENAME_LENGTH = 100
 _UNSAFE_FILENAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
-_KEY_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+$")
+_KEY_SEGMENT = re.compile(r"^[A-Za-z0-9._-]+\Z")
 
 
 @runtime_checkable

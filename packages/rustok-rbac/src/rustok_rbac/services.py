@@ -34,7 +34,7 @@ from rustok_core.permissions import (
 )
 from rustok_rbac.models import Role, RoleAssignment, RolePermission
 
-ROLE_SLUG_RE = re.compile(r"^[a-z][a-z0-9_-]{1,63}$")
+ROLE_SLUG_RE = re.compile(r"^[a-z][a-z0-9_-]{1,63}\Z")
 GRANTS_TTL = 300.0
 MEMO_KEY = "rbac.grants"
 

@@ -52,7 +52,7 @@ log = logging.getLogger("rustok.rest.idempotency")
 
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
-KEY_RE = re.compile(r"^[\x20-\x7e]{1,255}$")
+KEY_RE = re.compile(r"^[\x20-\x7e]{1,255}\Z")
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 RECORDED_HEADERS = ("content-type", "location")
 PRUNE_INTERVAL = 60.0

@@ -50,7 +50,7 @@ from rustok_core.errors import Conflict, NotFound, Validation
 MAX_LINES = 100
 """Distinct variants one cart may hold."""
 MAX_EMAIL = 320
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 ADDRESS_KINDS = ("shipping", "billing")
 
 

@@ -21,8 +21,8 @@ from rustok_core.errors import FieldError, Validation
 
 Path = tuple[str | int, ...]
 
-HANDLE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-SKU_RE = re.compile(r"^[^\s\x00-\x1f\x7f]+$")
+HANDLE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+SKU_RE = re.compile(r"^[^\s\x00-\x1f\x7f]+\Z")
 MAX_HANDLE = 200
 MAX_TITLE = 255
 MAX_SUBTITLE = 255

@@ -32,7 +32,7 @@ DEFAULT_MAX_LINE_QUANTITY = 1000
 MAX_LINE_QUANTITY_LIMIT = 1_000_000
 """The largest per-line quantity a store may allow (keeps line totals far inside BIGINT)."""
 MAX_RATE_BP = 100_000
-CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}\Z")
 MAX_NAME = 255
 MAX_PROVINCE = 64
 

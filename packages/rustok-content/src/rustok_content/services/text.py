@@ -17,9 +17,9 @@ from rustok_core.errors import FieldError, Validation
 Path = tuple[str | int, ...]
 
 SEGMENT = r"[a-z0-9]+(?:-[a-z0-9]+)*"
-SLUG_RE = re.compile(rf"^{SEGMENT}$")
-PATH_SLUG_RE = re.compile(rf"^{SEGMENT}(?:/{SEGMENT})*$")
-KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+SLUG_RE = re.compile(rf"^{SEGMENT}\Z")
+PATH_SLUG_RE = re.compile(rf"^{SEGMENT}(?:/{SEGMENT})*\Z")
+KIND_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}\Z")
 MAX_SLUG = 512
 MAX_TITLE = 512
 MAX_EXCERPT = 5_000

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 
 from rustok_core.errors import Validation
 
-EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,4}$")
+EVENT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*){1,4}\Z")
 
 
 class DomainEvent(BaseModel):

@@ -28,7 +28,7 @@ ENV_DIR = Path(__file__).parent
 # Fixed key for pg_advisory_lock: "rustok.migrations" as a stable 63-bit integer.
 ADVISORY_LOCK_KEY = 0x5275_5374_6F4B_4D47
 FILE_TEMPLATE = "m%%(year)d%%(month).2d%%(day).2d_%%(rev)s_%%(slug)s"
-REVISION_ID_RE = re.compile(r"^(?P<slug>[a-z][a-z0-9_]*)_(?P<n>\d{3,})$")
+REVISION_ID_RE = re.compile(r"^(?P<slug>[a-z][a-z0-9_]*)_(?P<n>\d{3,})\Z")
 
 
 class MigrationError(BootError):

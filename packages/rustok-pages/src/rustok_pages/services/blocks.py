@@ -11,7 +11,6 @@ written, so reads serve stored, safe HTML.
 from __future__ import annotations
 
 import hashlib
-import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +34,8 @@ MAX_URL = 2048
 MAX_GALLERY = 50
 MAX_PRODUCTS = 50
 
-HANDLE_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+HANDLE_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+"""A pydantic field pattern (its Rust engine's ``$`` is the end of the text, never before a newline)."""
 
 
 def check_link(url: str) -> str:
@@ -148,7 +148,7 @@ class ProductListBlock(_Schema):
 
     title: Line | None = None
     product_ids: Annotated[list[AnyId], Field(min_length=1, max_length=MAX_PRODUCTS)] | None = None
-    category_handle: Annotated[str, Field(min_length=1, max_length=200, pattern=HANDLE_RE.pattern)] | None = None
+    category_handle: Annotated[str, Field(min_length=1, max_length=200, pattern=HANDLE_PATTERN)] | None = None
     limit: Annotated[int, Field(ge=1, le=MAX_PRODUCTS)] | None = None
 
     def problems(self) -> list[tuple[Path, str]]:

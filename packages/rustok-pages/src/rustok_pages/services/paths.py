@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from rustok_content.services import make_slug, pick_locale
 from rustok_content.services.text import MAX_SLUG, Path, invalid
 
-SEGMENT_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SEGMENT_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 MAX_SEGMENT = 200
 MAX_PATH = MAX_SLUG
 
