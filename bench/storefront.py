@@ -119,6 +119,12 @@ SERVER_CORE = 0
 LOAD_CORE = 1
 CONNECTIONS = 16
 SERVER_POOL_SIZE = 20
+CALIBRATION_SQL = (
+    "SELECT p.product_id, p.handle, p.title, p.subtitle, p.thumbnail, p.has_stock, p.prices, p.categories, "
+    "p.listed_at FROM index_products p WHERE p.tenant_id = (SELECT id FROM tenants WHERE slug = %(tenant)s) "
+    "AND p.locale = 'en' ORDER BY p.listed_at DESC, p.product_id DESC LIMIT 21"
+)
+"""The calibration endpoint's statement: what ``catalogProducts(first: 20)`` reads, by the same index."""
 SEARCH_QUERY = "organic cotton"
 """The two-word query of the HTTP ``search`` case."""
 SEARCH_TERMS = (
@@ -1008,8 +1014,16 @@ def metrics_excerpt(base_url: str) -> list[str]:
 # -- the bare Starlette app -----------------------------------------------------------------------
 
 
-def serve_bare(payload_file: str, host: str, port: int) -> None:
-    """Serve each case's answer from memory (orjson), as ``POST /<case>``; ``GET /health`` for readiness."""
+def serve_bare(payload_file: str, host: str, port: int, database_url: str | None = None) -> None:
+    """Serve each case's answer from memory (orjson), as ``POST /<case>``; ``GET /health`` for readiness.
+
+    With ``database_url``, also ``POST /sql/catalog``: the calibration of the architecture's
+    performance notes — Starlette plus ONE indexed PostgreSQL query (a psycopg pool of
+    ``SERVER_POOL_SIZE`` autocommit connections, the columns and index of the server's
+    ``catalogProducts(first: 20)`` statement), rows as dicts serialized by orjson. No
+    GraphQL, no tenant resolution, no shaping: the least any server answering from the
+    database does per request.
+    """
     import uvicorn
     from starlette.applications import Starlette
     from starlette.requests import Request
@@ -1029,7 +1043,36 @@ def serve_bare(payload_file: str, host: str, port: int) -> None:
         return Response(b'{"status":"ok"}', media_type="application/json")
 
     routes = [Route(f"/{name}", endpoint(payload), methods=["POST"]) for name, payload in payloads.items()]
-    app = Starlette(routes=[*routes, Route("/health", health)])
+    lifespan = None
+    if database_url:
+        from contextlib import asynccontextmanager
+
+        from psycopg.rows import dict_row
+        from psycopg_pool import AsyncConnectionPool
+
+        pool = AsyncConnectionPool(
+            libpq(database_url),
+            min_size=SERVER_POOL_SIZE,
+            max_size=SERVER_POOL_SIZE,
+            kwargs={"autocommit": True, "row_factory": dict_row},
+            open=False,
+        )
+
+        async def catalog_sql(request: Request) -> Response:
+            await request.body()
+            async with pool.connection() as conn:
+                tenant = request.headers["x-tenant-id"]
+                rows = await (await conn.execute(CALIBRATION_SQL, {"tenant": tenant})).fetchall()
+            return Response(orjson.dumps({"data": rows}), media_type="application/json")
+
+        @asynccontextmanager
+        async def lifespan(_: Any) -> Any:
+            await pool.open(wait=True)
+            yield
+            await pool.close()
+
+        routes.append(Route("/sql/catalog", catalog_sql, methods=["POST"]))
+    app = Starlette(routes=[*routes, Route("/health", health)], lifespan=lifespan)
     # The same uvicorn defaults as `rustok serve` (uvloop and httptools when installed).
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
@@ -1046,6 +1089,8 @@ class HttpReport:
     mismatches: list[str]
     metrics: dict[str, list[str]]
     lag: LagReport | None = None
+    calibration: Measurement | None = None
+    """Starlette + one indexed query (``/sql/catalog`` of the bare app) against the bare catalog answer."""
 
 
 def measure_http(
@@ -1096,6 +1141,8 @@ def measure_http(
                                 __file__,
                                 "--serve-bare",
                                 str(payload_file),
+                                "--bare-database-url",
+                                database_url,
                             ],
                             cwd=workdir,
                             env=environment_without_rustok(),
@@ -1115,6 +1162,15 @@ def measure_http(
                         report.mismatches.append(f"{case.label}: the answer changed under load ({phase.label})")
                     measurement = Measurement(case.name, phase.name, graphql_result, bare_result)
                     report.measurements.append(measurement)
+                    if case.name == "catalog" and phase.name in ("cold", "no-cache"):
+                        wrk(f"{bare_url}/sql/catalog", script, args.warmup)
+                        report.calibration = Measurement(
+                            case.name, phase.name, wrk(f"{bare_url}/sql/catalog", script, args.duration), bare_result
+                        )
+                        log(
+                            f"  calibration: Starlette + one query {report.calibration.graphql.rps:7.0f} req/s "
+                            f"({report.calibration.ratio:5.1%} of bare)"
+                        )
                     log(
                         f"  {case.label:<28} graphql {graphql_result.rps:7.0f} req/s p50 {graphql_result.p50_ms:6.2f} "
                         f"p99 {graphql_result.p99_ms:6.2f} ms | bare {bare_result.rps:7.0f} req/s | "
@@ -1171,6 +1227,13 @@ async def measure_lag(
             if found is None:
                 raise SystemExit(f"no tenant {TENANT!r} in the benchmark database")
             tenant_id = found[0]
+            # Cloning the template WAL-logs the whole database, and the checkpoint that follows is
+            # spread over most of a minute: a short run (--phases, --duration) would measure beside it,
+            # where the full run reaches this point long after. Finish it first (superusers only).
+            try:
+                await conn.execute("CHECKPOINT")
+            except psycopg.errors.InsufficientPrivilege:
+                log("lag: not a superuser, so no CHECKPOINT before measuring")
             answered: dict[uuid.UUID, tuple[int, float]] = {}
             """product → (expected EUR minimum, when the write's 200 arrived)."""
             lags: list[float] = []
@@ -1206,11 +1269,14 @@ async def measure_lag(
             while not writers.done() or answered:
                 polled = time.perf_counter()
                 if answered:
+                    # Only the products still awaited: a poll that returned every lowered price so far
+                    # (up to one per write) kept a database backend and this loop busy, beside the server.
                     rows = await (
                         await conn.execute(
                             "SELECT product_id, min_price FROM index_product_prices "
-                            "WHERE tenant_id = %s AND locale = 'en' AND currency = 'EUR' AND min_price < %s",
-                            (tenant_id, LAG_PRICE_CEILING),
+                            "WHERE tenant_id = %s AND locale = 'en' AND currency = 'EUR' AND min_price < %s "
+                            "AND product_id = ANY(%s)",
+                            (tenant_id, LAG_PRICE_CEILING, list(answered)),
                         )
                     ).fetchall()
                     for product_id, price in rows:
@@ -1439,6 +1505,16 @@ def render(
                 f"{m.bare.p50_ms:.2f} / {m.bare.p99_ms:.2f} | "
                 f"{m.ratio:.1%} | {target} |"
             )
+        if http.calibration is not None:
+            c = http.calibration
+            add("")
+            add(
+                f"Calibration, same run: a bare Starlette endpoint running the same one indexed query as "
+                f"`catalogProducts(first: 20)` (psycopg pool, rows as dicts, orjson; no GraphQL, tenant or shaping) "
+                f"answered {c.graphql.rps:,.0f} req/s (p50 {c.graphql.p50_ms:.2f} ms, p99 {c.graphql.p99_ms:.2f} ms): "
+                f"**{c.ratio:.1%}** of the bare catalog answer — the ceiling for any Python server that reads the "
+                "database per request on this machine, to read the cold shares against."
+            )
         add("")
         add(
             "Response sizes: "
@@ -1475,7 +1551,8 @@ def render(
             add(
                 f"`setVariantPrices` (EUR base price of one variant, a new minimum for its product) through GraphQL "
                 f"as an admin, open loop at {lag.rate:g}/s for {lag.seconds:g} s on distinct products, against the "
-                "server of the last phase (its own relay delivers to the index handler). Lag = the first poll of "
+                "server of the last phase (its own relay delivers to the index handler), after a `CHECKPOINT` "
+                "(the one the database clone set off would otherwise overlap short runs). Lag = the first poll of "
                 "`index_product_prices` (this process, a loop about every millisecond) that shows the new price minus "
                 "the arrival of the write's 200 response; it is an upper bound by one poll interval."
             )
@@ -1545,6 +1622,21 @@ def update_results_index() -> None:
 # -- main -----------------------------------------------------------------------------------------
 
 
+def selected_phases(phases: Sequence[Phase], names: str) -> list[Phase]:
+    """The phases named in ``--phases`` (in their usual order), or all of them when none is named.
+
+    Picking one phase gets to the lag measurement (which runs on the last phase's server) in a minute
+    instead of a quarter of an hour.
+    """
+    wanted = {name.strip() for name in names.split(",") if name.strip()}
+    if not wanted:
+        return list(phases)
+    known = {phase.name for phase in phases}
+    if not wanted <= known:
+        raise SystemExit(f"--phases takes {', '.join(sorted(known))}; not {', '.join(sorted(wanted - known))}")
+    return [phase for phase in phases if phase.name in wanted]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
@@ -1565,18 +1657,26 @@ def main() -> None:
     parser.add_argument("--redis-url", help="give the server Redis (shared cache); default: in-process caches only")
     parser.add_argument("--reseed", action="store_true", help="seed again even when a template exists")
     parser.add_argument("--skip", default="", help="comma-separated parts to leave out: search, http, lag")
+    parser.add_argument(
+        "--phases",
+        default="",
+        help="comma-separated HTTP phases to run (cold-no-fast-path, cold, warm; default all); lag runs in the last",
+    )
     parser.add_argument("--note", default="", help="a remark for the results file (e.g. how busy the machine was)")
     parser.add_argument("--output", help="results file (default bench/results/storefront-<date>.md)")
     parser.add_argument("--serve-bare", help=argparse.SUPPRESS)
+    parser.add_argument("--bare-database-url", help=argparse.SUPPRESS)
     parser.add_argument("--host", default="127.0.0.1", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_bare:
-        serve_bare(args.serve_bare, args.host, args.port)
+        serve_bare(args.serve_bare, args.host, args.port, args.bare_database_url)
         return
     skip = {part.strip() for part in args.skip.split(",") if part.strip()}
     if not skip <= {"search", "http", "lag"}:
         raise SystemExit(f"--skip takes search, http, lag; not {', '.join(sorted(skip - {'search', 'http', 'lag'}))}")
+    if not all(float(seconds).is_integer() and seconds >= 1 for seconds in (args.duration, args.warmup)):
+        raise SystemExit("--duration and --warmup are whole seconds (wrk takes no fractions)")
     if (os.cpu_count() or 1) < 2:
         raise SystemExit("needs two cores (server on one, load generator on the other)")
     os.environ.pop("DATABASE_URL", None)
@@ -1624,6 +1724,7 @@ def main() -> None:
             phases.append(Phase("warm", "warm (response cache on)", {cache_setting: True}))
         else:
             phases = [Phase("no-cache", "no response cache (every request executes)", {})]
+        phases = selected_phases(phases, args.phases)
         targets = [] if "lag" in skip else lag_targets(database_url, int(args.lag_rate * args.lag_seconds))
         http = measure_http(database_url, phases, product_handle(database_url), args, targets)
     host.load_after = os.getloadavg()

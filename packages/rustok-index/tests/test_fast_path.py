@@ -420,3 +420,66 @@ def test_plans_exist_only_for_what_the_fast_path_reproduces(fast: Instance) -> N
     assert not plannable("{ catalogProducts { edges { cursor } } serverInfo { version } }")
     assert not plannable("{ __schema { queryType { name } } }")
     assert not plannable("{ indexStatus { type } }")
+
+
+async def test_a_fast_read_fetches_only_the_columns_its_selection_shows(
+    fast: Instance, normal: Instance, shop: Storefront
+) -> None:
+    narrow = "{ catalogProducts(first: 3) { edges { node { handle inStock } } pageInfo { endCursor } } }"
+    wide = "{ catalogProducts(first: 3) { edges { cursor node { handle description extra seoTitle } } } }"
+    feed = '{ contentFeed(kind: "article", first: 2) { edges { node { slug author { name } } } } }'
+    item = '{ catalogProduct(handle: "x") { title } }'
+    seen: dict[str, str] = {}
+    for query in (narrow, wide, feed, item):
+        async with count_queries(fast.platform) as counted:
+            fast_body = await post(fast, shop, query, {})
+        assert counted.count == 1, counted
+        seen[query] = counted.statements[0]
+        assert fast_body == await post(normal, shop, query, {}), query  # the same answer as graphql-core's
+    assert "has_stock" in seen[narrow] and "description" not in seen[narrow] and "extra" not in seen[narrow]
+    assert "description" in seen[wide] and "extra" in seen[wide] and "meta_title" in seen[wide]
+    assert "author_name" in seen[feed] and "body_preview" not in seen[feed]
+    assert "p.title" in seen[item] and "p.prices" not in seen[item]
+
+
+def test_a_plan_knows_what_each_root_field_reads(fast: Instance) -> None:
+    schema = fast.platform.schema.schema
+    document = parse(
+        "{ a: catalogProducts { edges { node { id inStock p: prices { min } } } pageInfo { hasNextPage } } "
+        "b: catalogProducts { edges { cursor node { prices { currency } seoTitle } } } "
+        'c: contentItem(kind: "page", slug: "x") { ...F author { name } __typename } } '
+        "fragment F on FeedItem { slug author { id } }"
+    )
+    plan = compile_operation(schema, document, document.definitions[0], STOREFRONT_READS)  # type: ignore[arg-type]
+    needs = {root.key: root.needs for root in plan.roots}
+    assert needs["a"] == {
+        "edges": {"node": {"id": {}, "in_stock": {}, "prices": {"min": {}}}},
+        "page_info": {"has_next_page": {}},
+    }
+    assert needs["b"] == {"edges": {"cursor": {}, "node": {"prices": {"currency": {}}, "seo_title": {}}}}
+    assert needs["c"] == {"slug": {}, "author": {"id": {}, "name": {}}}
+
+
+async def test_coerced_arguments_are_kept_per_variable_set_and_never_mixed_up(fast: Instance, shop: Storefront) -> None:
+    query = (
+        "query($n: Int!, $sort: CatalogSort) { catalogProducts(first: $n, sort: $sort) { edges { node { handle } } } }"
+    )
+
+    async def handles(variables: dict[str, Any]) -> list[str] | str:
+        status, body = await post(fast, shop, query, variables)
+        payload = orjson.loads(body)
+        assert status == 200
+        if payload.get("errors"):
+            return payload["errors"][0]["message"]
+        return [edge["node"]["handle"] for edge in payload["data"]["catalogProducts"]["edges"]]
+
+    first = await handles({"n": 1, "sort": "TITLE"})
+    two = await handles({"n": 2, "sort": "TITLE"})
+    assert isinstance(first, list) and isinstance(two, list) and len(first) == 1 and two[:1] == first
+    assert await handles({"sort": "TITLE", "n": 1}) == first  # the same set, keys in another order
+    newest = await handles({"n": 2, "sort": "NEWEST"})
+    assert isinstance(newest, list) and len(newest) == 2
+    refused = await handles({"n": "two", "sort": "TITLE"})
+    assert isinstance(refused, str) and "Int" in refused
+    assert await handles({"n": "two", "sort": "TITLE"}) == refused  # a kept refusal is still executed for its errors
+    assert await handles({"n": 2, "sort": "TITLE"}) == two

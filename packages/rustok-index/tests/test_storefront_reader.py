@@ -24,25 +24,40 @@ def test_parameters_are_translated_like_sqlalchemy_text_binds():
 
 
 async def test_a_statement_returns_named_rows_and_is_counted(platform: Platform) -> None:
-    reader = StorefrontReader(platform.ctx.db.engine)
+    reader = StorefrontReader(platform.ctx.db)
     async with count_queries(platform) as counted:
         (row,) = await reader.rows("SELECT CAST(:n AS int) + 1 AS answer", {"n": 41})
     assert row.answer == 42
     assert counted.count == 1, counted
 
 
-async def test_connections_go_back_to_the_pool_as_its_other_users_expect_them(platform: Platform) -> None:
-    reader = StorefrontReader(platform.ctx.db.engine)
+async def test_a_failed_statement_leaves_a_usable_pool_and_the_engine_untouched(platform: Platform) -> None:
+    reader = StorefrontReader(platform.ctx.db)
     with pytest.raises(psycopg.errors.DivisionByZero):
         await reader.rows("SELECT 1 / :zero AS x", {"zero": 0})
-    await reader.rows("SELECT 1 AS x", {})
-    async with platform.ctx.db.engine.connect() as conn:
+    assert [tuple(row) for row in await reader.tuples("SELECT 1 AS x", {})] == [(1,)]
+    async with platform.ctx.db.engine.connect() as conn:  # reads never borrow the engine's connections
         raw = await conn.get_raw_connection()
         assert raw.driver_connection.autocommit is False  # type: ignore[union-attr]
 
 
+async def test_reads_run_outside_transactions_and_decode_json(platform: Platform) -> None:
+    reader = StorefrontReader(platform.ctx.db)
+    (row,) = await reader.rows("SELECT CAST(:j AS jsonb) AS j", {"j": '{"a": [1]}'})
+    assert row.j == {"a": [1]}
+    async with platform.ctx.db.reads.connection() as connection:
+        assert connection.autocommit is True  # no BEGIN/ROLLBACK round trips around a read
+
+
+async def test_disposing_the_database_closes_the_read_pool_and_a_later_read_opens_it_again(platform: Platform) -> None:
+    reader = StorefrontReader(platform.ctx.db)
+    await reader.rows("SELECT 1 AS x", {})
+    await platform.ctx.db.dispose()
+    assert [tuple(row) for row in await reader.rows("SELECT 2 AS x", {})] == [(2,)]
+
+
 async def test_a_cancelled_statement_does_not_leave_a_busy_connection_in_the_pool(platform: Platform) -> None:
-    reader = StorefrontReader(platform.ctx.db.engine)
+    reader = StorefrontReader(platform.ctx.db)
     marker = "storefront-reader-cancel-test"
     task = asyncio.create_task(reader.rows(f"SELECT pg_sleep(30) AS x, '{marker}' AS m", {}))
     async with asyncio.timeout(10):  # a failure guard: the statement shows up at once
@@ -51,7 +66,7 @@ async def test_a_cancelled_statement_does_not_leave_a_busy_connection_in_the_poo
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    for _ in range(platform.settings.database.pool_size + 1):  # every pooled connection answers
+    for _ in range(platform.settings.database.read_pool_size + 1):  # every pooled connection answers
         assert [tuple(row) for row in await reader.rows("SELECT 7 AS x", {})] == [(7,)]
 
 

@@ -124,6 +124,7 @@ def boot(
         pool_size=settings.database.pool_size,
         max_overflow=settings.database.max_overflow,
         echo=settings.database.echo,
+        read_pool_size=settings.database.read_pool_size,
     )
     runtime = build_runtime(settings)
     ctx = AppContext(

@@ -28,8 +28,17 @@ def page_size(first: int | None, *, default: int = DEFAULT_PAGE_SIZE, maximum: i
     return first
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_PREFIX_BYTES = _PREFIX.encode()
+
+
 def encode_cursor(key: str) -> str:
-    return base64.urlsafe_b64encode((_PREFIX + key).encode()).decode().rstrip("=")
+    return encode_cursor_bytes(key.encode())
+
+
+def encode_cursor_bytes(key: bytes) -> str:
+    """:func:`encode_cursor` of UTF-8 text given as bytes (e.g. ``orjson.dumps``: no decoding on the way)."""
+    return binascii.b2a_base64(_PREFIX_BYTES + key, newline=False).translate(_URLSAFE).rstrip(b"=").decode()
 
 
 def decode_cursor(cursor: str | None) -> str | None:

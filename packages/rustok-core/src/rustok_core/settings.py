@@ -59,6 +59,8 @@ class DatabaseSettings(_Section):
     embedded_database: str = "rustok"
     pool_size: int = Field(default=10, ge=1)
     max_overflow: int = Field(default=10, ge=0)
+    read_pool_size: int = Field(default=10, ge=1)
+    """Connections of the separate pool for one-statement storefront reads (autocommit, opened on first use)."""
     echo: bool = False
     auto_migrate: bool | None = None
     """Apply migrations at boot. Unset: on in development and test, off in production."""

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from rustok_core.db.reads import ReadConnections
 from rustok_core.db.scoping import SYSTEM_KEY, TENANT_KEY, RustokSession
 
 DRIVER = "postgresql+psycopg"
@@ -49,6 +50,7 @@ class Database:
         pool_size: int = 10,
         max_overflow: int = 10,
         echo: bool = False,
+        read_pool_size: int = 10,
     ) -> None:
         self.url = normalize_url(url)
         self.engine: AsyncEngine = create_async_engine(
@@ -60,6 +62,8 @@ class Database:
             json_deserializer=orjson.loads,
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=RustokSession)
+        self.reads = ReadConnections(self.url, max_size=read_pool_size)
+        """Autocommit connections for one-statement reads (storefront), beside the engine's pool."""
 
     def session(self, tenant_id: uuid.UUID, *, bind: AsyncConnection | None = None) -> AsyncSession:
         """A session that only sees and writes ``tenant_id``'s rows of tenant-owned tables.
@@ -94,4 +98,5 @@ class Database:
             await conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
+        await self.reads.close()
         await self.engine.dispose()

@@ -43,6 +43,18 @@ def queries(ctx: RequestContext) -> StorefrontQueries:
 # -- storefront reads: (request context, arguments) -> the field's value ----------------------
 # The resolvers below only unpack ``info``; the fast path (rustok_index.responses) calls
 # these with the same coerced arguments, so both routes share every line that matters.
+# The fast path also passes ``needs``, what its plan reads of the value (source keys,
+# nested): the reads then fetch and build only that. ``None`` (graphql-core) builds all.
+
+Needs = Mapping[str, Any]
+
+
+def _edge_needs(needs: Needs | None) -> tuple[Needs | None, bool]:
+    """The node keys a connection's selection reads (``None``: all) and whether its edges show cursors."""
+    if needs is None:
+        return None, True
+    edges = needs.get("edges", {})
+    return edges.get("node", {}), "cursor" in edges
 
 
 async def read_catalog_products(
@@ -52,6 +64,7 @@ async def read_catalog_products(
     sort: str = "NEWEST",
     first: int | None = None,
     after: str | None = None,
+    needs: Needs | None = None,
 ) -> dict[str, Any]:
     given = filter or {}
     filters = CatalogFilter(
@@ -63,12 +76,17 @@ async def read_catalog_products(
         in_stock=given.get("in_stock"),
         query=given.get("query"),
     )
-    page = await queries(ctx).catalog_products(scope_of(ctx, locale), filters, sort=sort, first=first, after=after)
+    fields, cursors = _edge_needs(needs)
+    page = await queries(ctx).catalog_products(
+        scope_of(ctx, locale), filters, sort=sort, first=first, after=after, fields=fields, cursors=cursors
+    )
     return page.connection()
 
 
-async def read_catalog_product(ctx: RequestContext, handle: str, locale: str | None = None) -> dict[str, Any] | None:
-    return await queries(ctx).catalog_product(scope_of(ctx, locale), handle)
+async def read_catalog_product(
+    ctx: RequestContext, handle: str, locale: str | None = None, needs: Needs | None = None
+) -> dict[str, Any] | None:
+    return await queries(ctx).catalog_product(scope_of(ctx, locale), handle, fields=needs)
 
 
 async def read_content_feed(
@@ -79,17 +97,26 @@ async def read_content_feed(
     tag: str | None = None,
     first: int | None = None,
     after: str | None = None,
+    needs: Needs | None = None,
 ) -> dict[str, Any]:
+    fields, cursors = _edge_needs(needs)
     page = await queries(ctx).content_feed(
-        scope_of(ctx, locale), kind, category_slug=category_slug, tag=tag, first=first, after=after
+        scope_of(ctx, locale),
+        kind,
+        category_slug=category_slug,
+        tag=tag,
+        first=first,
+        after=after,
+        fields=fields,
+        cursors=cursors,
     )
     return page.connection()
 
 
 async def read_content_item(
-    ctx: RequestContext, kind: str, slug: str, locale: str | None = None
+    ctx: RequestContext, kind: str, slug: str, locale: str | None = None, needs: Needs | None = None
 ) -> dict[str, Any] | None:
-    return await queries(ctx).content_item(scope_of(ctx, locale), kind, slug)
+    return await queries(ctx).content_item(scope_of(ctx, locale), kind, slug, fields=needs)
 
 
 async def read_search(
@@ -99,6 +126,7 @@ async def read_search(
     types: list[str] | None = None,
     first: int | None = None,
     after: str | None = None,
+    needs: Needs | None = None,  # search builds every key (its cost is the statement's)
 ) -> dict[str, Any]:
     page = await queries(ctx).search(
         scope_of(ctx, locale), query, types=types or ENTITY_TYPES, first=first, after=after

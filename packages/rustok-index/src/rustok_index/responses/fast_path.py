@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -33,6 +34,12 @@ from rustok_index.responses.plan import Fallback, NotPlannable, OperationPlan, R
 log = logging.getLogger(__name__)
 
 _NO_PLAN = object()
+REMEMBERED_VARIABLE_SETS = 64
+"""Coerced arguments kept per document and operation (most recently used variable sets)."""
+MAX_REMEMBERED_VARIABLES_BYTES = 2048
+"""Variables longer than this as JSON are coerced every time, not kept."""
+
+_Reads = tuple[tuple[Read, dict[str, Any]], ...]
 
 
 class FastPath:
@@ -53,27 +60,61 @@ class FastPath:
             request.memo[memo_key] = plan
         return plan if isinstance(plan, OperationPlan) else None
 
-    async def answer(self, request: CacheableRequest) -> bytes | None:
-        """The JSON response graphql-core would produce, or ``None`` to execute normally."""
-        plan = self.plan(request)
-        if plan is None:
-            self.metrics.fallbacks["selection"].inc()
-            return None
+    def _prepared_reads(self, request: CacheableRequest, plan: OperationPlan) -> _Reads | str:
+        """Each root field's read with its coerced arguments, or the fallback reason.
+
+        Coercion is a function of the plan and the variables: kept per document for the
+        most recent variable sets (a repeated request skips graphql-core's coercion).
+        """
+        given = request.variables
+        try:
+            key = orjson.dumps(given, option=orjson.OPT_SORT_KEYS) if given else b""
+        except TypeError:  # not JSON-like (not from a request body): coerce, do not keep
+            key = None
+        memo: OrderedDict[bytes, _Reads | str] = request.memo.setdefault(
+            f"fast-path-reads:{request.operation_name}", OrderedDict()
+        )
+        if key is not None:
+            found = memo.get(key)
+            if found is not None:
+                memo.move_to_end(key)
+                return found
+        prepared = self._coerce(request, plan)
+        if key is not None and len(key) <= MAX_REMEMBERED_VARIABLES_BYTES:
+            memo[key] = prepared
+            if len(memo) > REMEMBERED_VARIABLE_SETS:
+                memo.popitem(last=False)
+        return prepared
+
+    @staticmethod
+    def _coerce(request: CacheableRequest, plan: OperationPlan) -> _Reads | str:
         variables = get_variable_values(request.schema, plan.variable_definitions, dict(request.variables or {}))
         if isinstance(variables, list):
-            self.metrics.fallbacks["variables"].inc()
-            return None
+            return "variables"
         reads: list[tuple[Read, dict[str, Any]]] = []
         try:
             for root in plan.roots:
                 if root.read is not None:
                     assert root.field is not None
                     arguments = get_argument_values(root.field, root.node, variables) if root.takes_arguments else {}
+                    arguments["needs"] = root.needs  # the read builds only what the selection shows
                     reads.append((root.read, arguments))
         except Exception as exc:
-            self.metrics.fallbacks["arguments"].inc()
             log.debug("fast path: arguments do not coerce (%s); executing normally", exc)
+            return "arguments"
+        return tuple(reads)
+
+    async def answer(self, request: CacheableRequest) -> bytes | None:
+        """The JSON response graphql-core would produce, or ``None`` to execute normally."""
+        plan = self.plan(request)
+        if plan is None:
+            self.metrics.fallbacks["selection"].inc()
             return None
+        prepared = self._prepared_reads(request, plan)
+        if isinstance(prepared, str):
+            self.metrics.fallbacks[prepared].inc()
+            return None
+        reads = prepared  # each call below gets its own keyword dict; reads never change the values
 
         ctx = request.context
         values: list[Any]

@@ -19,10 +19,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -30,12 +29,13 @@ import orjson
 from rustok_core.context import AppContext
 from rustok_core.errors import Validation
 from rustok_core.index import CONTENT, ENTITY_TYPES, PRODUCT
-from rustok_core.pagination import decode_cursor, encode_cursor, page_size
+from rustok_core.pagination import decode_cursor, encode_cursor_bytes, page_size
 from rustok_index.search_config import config_name, config_sql
+from rustok_index.services import shapes
 from rustok_index.services.reader import StorefrontReader
 
-LOCALE_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
-CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+LOCALE_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
 MAX_QUERY_CHARS = 200
 MAX_TAGS = 20
 FEW_HITS = 3
@@ -100,14 +100,13 @@ class Page:
     edges: list[dict[str, Any]] = field(default_factory=list)
     has_next_page: bool = False
     did_you_mean: str | None = None
+    end_cursor: str | None = None
+    """The last edge's cursor (also made when the edges' own cursors are not)."""
 
     def connection(self) -> dict[str, Any]:
         return {
             "edges": self.edges,
-            "page_info": {
-                "has_next_page": self.has_next_page,
-                "end_cursor": self.edges[-1]["cursor"] if self.edges else None,
-            },
+            "page_info": {"has_next_page": self.has_next_page, "end_cursor": self.end_cursor},
             "did_you_mean": self.did_you_mean,
         }
 
@@ -116,17 +115,6 @@ class Page:
 
 QUERY_LOCALE = f"websearch_to_tsquery({config_sql('CAST(:cfg_locale AS text)')}, :query)"
 QUERY_FALLBACK = f"websearch_to_tsquery({config_sql('CAST(:cfg_fallback AS text)')}, :query)"
-
-PRODUCT_COLUMNS = (
-    "p.product_id AS entity_id, p.locale, p.handle, p.title, p.subtitle, p.description, p.status, p.prices, "
-    "p.currencies, p.total_stock, p.has_stock, p.categories, p.tags, p.meta_title, p.meta_description, "
-    "p.thumbnail, p.extra, p.published_at, p.listed_at"
-)
-CONTENT_COLUMNS = (
-    "c.node_id AS entity_id, c.locale, c.kind, c.title, c.slug, c.excerpt, c.body_preview, c.status, c.author_id, "
-    "c.author_name, c.category_id, c.category_name, c.category_slug, c.tags, c.parent_id, c.root_id, "
-    "c.reply_count, c.meta_title, c.meta_description, c.extra, c.published_at, c.listed_at"
-)
 
 # (column, SQL type, product expression, content expression) of a search hit.
 SEARCH_COLUMNS: tuple[tuple[str, str, str | None, str | None], ...] = (
@@ -220,20 +208,8 @@ def _keyset(columns: Sequence[str], descending: bool) -> str:
 
 
 def _encode(sort: str, values: Sequence[Any]) -> str:
-    # orjson writes a UUID as str() does; datetimes go through isoformat() (_plain).
-    return encode_cursor(orjson.dumps([sort, *values], default=_plain, option=orjson.OPT_PASSTHROUGH_DATETIME).decode())
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"a cursor cannot hold a {type(value).__name__}")
-
-
-@lru_cache(maxsize=4096)
-def _uuid(text: str) -> uuid.UUID:
-    # Category ids repeat on every product of a category.
-    return uuid.UUID(text)
+    # orjson writes datetimes as isoformat() and UUIDs as str() do: what _decode reads back.
+    return encode_cursor_bytes(orjson.dumps([sort, *values]))
 
 
 def _decode(cursor: str | None, sort: str, kinds: Sequence[str]) -> list[Any] | None:
@@ -268,66 +244,6 @@ def _decode(cursor: str | None, sort: str, kinds: Sequence[str]) -> list[Any] | 
         raise Validation("invalid cursor for this query", field="after") from None
 
 
-# -- row shapes -----------------------------------------------------------------------------------
-
-
-def product_node(row: Any) -> dict[str, Any]:
-    prices = row.prices or {}
-    return {
-        "id": row.entity_id,
-        "locale": row.locale,
-        "handle": row.handle,
-        "title": row.title,
-        "subtitle": row.subtitle,
-        "description": row.description,
-        "status": row.status,
-        "prices": [
-            {"currency": currency, "min": price["min"], "max": price["max"]}
-            for currency, price in sorted(prices.items())
-        ],
-        "currencies": list(row.currencies or ()),
-        "total_stock": row.total_stock,
-        "in_stock": row.has_stock,
-        "categories": [{"id": _uuid(c["id"]), "handle": c["handle"], "name": c["name"]} for c in row.categories or ()],
-        "tags": list(row.tags or ()),
-        "seo_title": row.meta_title,
-        "seo_description": row.meta_description,
-        "thumbnail": row.thumbnail,
-        "extra": row.extra or {},
-        "published_at": row.published_at,
-    }
-
-
-def content_node(row: Any, *, with_body: bool = False) -> dict[str, Any]:
-    node = {
-        "id": row.entity_id,
-        "kind": row.kind,
-        "locale": row.locale,
-        "title": row.title,
-        "slug": row.slug,
-        "excerpt": row.excerpt,
-        "body_preview": row.body_preview,
-        "status": row.status,
-        "author": {"id": row.author_id, "name": row.author_name} if row.author_id or row.author_name else None,
-        "category": (
-            {"id": row.category_id, "name": row.category_name, "slug": row.category_slug}
-            if row.category_id is not None
-            else None
-        ),
-        "tags": list(row.tags or ()),
-        "parent_id": row.parent_id,
-        "root_id": row.root_id,
-        "reply_count": row.reply_count,
-        "seo_title": row.meta_title,
-        "seo_description": row.meta_description,
-        "extra": row.extra or {},
-        "published_at": row.published_at,
-    }
-    if with_body:
-        node["body_html"] = row.body_html
-    return node
-
-
 # -- the reads ------------------------------------------------------------------------------------
 
 
@@ -336,11 +252,15 @@ class StorefrontQueries:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
-        self._reader = StorefrontReader(ctx.db.engine)
+        self._reader = StorefrontReader(ctx.db)
 
     async def _rows(self, scope: ReadScope, sql: str, params: dict[str, Any]) -> Sequence[Any]:
-        """The rows of one statement (``scope`` is the tenant the SQL names as ``:tenant``)."""
+        """The named rows of one statement (``scope`` is the tenant the SQL names as ``:tenant``)."""
         return await self._reader.rows(sql, params)
+
+    async def _tuples(self, sql: str, params: dict[str, Any]) -> Sequence[tuple[Any, ...]]:
+        """The rows of one statement as tuples (``params`` name the tenant as ``:tenant``)."""
+        return await self._reader.tuples(sql, params)
 
     # -- products -----------------------------------------------------------------------------
 
@@ -352,7 +272,11 @@ class StorefrontQueries:
         sort: str = "NEWEST",
         first: int | None = None,
         after: str | None = None,
+        fields: Collection[str] | None = None,
+        cursors: bool = True,
     ) -> Page:
+        """A page of products; ``fields``: the node keys to build (default all); ``cursors``: the edges'
+        own (the end cursor is always made)."""
         size = page_size(first)
         if sort not in SORTS:
             raise Validation("unknown sort", field="sort")
@@ -418,33 +342,33 @@ class StorefrontQueries:
             params.update({f"k{n}": value for n, value in enumerate(after_key)})
         direction = " DESC" if descending else ""
         order = ", ".join(f"{key}{direction}" for key in keys)
-        sort_columns = ", ".join(f"{key} AS sort_{n}" for n, key in enumerate(keys))
+        projection = shapes.PRODUCT.project(fields)
         sql = (
-            f"SELECT {PRODUCT_COLUMNS}, {sort_columns} FROM index_products p{joins} "
+            f"SELECT {', '.join((*keys, shapes.PRODUCT.select_list(projection)))} FROM index_products p{joins} "
             f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :limit"
         )
         params["limit"] = size + 1
-        rows = await self._rows(scope, sql, params)
-        page = Page(has_next_page=len(rows) > size)
-        for row in rows[:size]:
-            cursor = _encode(sort, [row.sort_0, row.sort_1])
-            page.edges.append({"cursor": cursor, "node": product_node(row)})
-        return page
+        rows = await self._tuples(sql, params)
+        return _page(rows, size, sort, projection, cursors)
 
-    async def catalog_product(self, scope: ReadScope, handle: str) -> dict[str, Any] | None:
+    async def catalog_product(
+        self, scope: ReadScope, handle: str, *, fields: Collection[str] | None = None
+    ) -> dict[str, Any] | None:
         """The product with this handle in the asked locale, else the default, else any."""
+        projection = shapes.PRODUCT.project(fields)
         sql = f"""
             WITH hit AS (
                 SELECT product_id FROM index_products
                 WHERE tenant_id = :tenant AND handle = :handle AND module = ANY(:modules)
                 ORDER BY (locale = :locale) DESC, (locale = :fallback) DESC, locale LIMIT 1
             )
-            SELECT {PRODUCT_COLUMNS} FROM index_products p JOIN hit ON p.product_id = hit.product_id
+            SELECT {shapes.PRODUCT.select_list(projection) or "1"}
+            FROM index_products p JOIN hit ON p.product_id = hit.product_id
             WHERE p.tenant_id = :tenant
             ORDER BY (p.locale = :locale) DESC, (p.locale = :fallback) DESC, p.locale LIMIT 1
         """
-        rows = await self._rows(scope, sql, {**scope.params(), "handle": handle})
-        return product_node(rows[0]) if rows else None
+        rows = await self._tuples(sql, {**scope.params(), "handle": handle})
+        return projection.build(rows[0], 0) if rows else None
 
     # -- content ------------------------------------------------------------------------------
 
@@ -457,8 +381,10 @@ class StorefrontQueries:
         tag: str | None = None,
         first: int | None = None,
         after: str | None = None,
+        fields: Collection[str] | None = None,
+        cursors: bool = True,
     ) -> Page:
-        """Published content of a kind, newest first."""
+        """Published content of a kind, newest first (``fields`` and ``cursors`` as for products)."""
         size = page_size(first)
         params = {**scope.params(), "kind": kind, "limit": size + 1}
         where = [
@@ -477,30 +403,32 @@ class StorefrontQueries:
         if after_key is not None:
             where.append(_keyset(["c.listed_at", "c.node_id"], True))
             params.update({"k0": after_key[0], "k1": after_key[1]})
+        projection = shapes.CONTENT.project(fields)
         sql = (
-            f"SELECT {CONTENT_COLUMNS} FROM index_content c WHERE {' AND '.join(where)} "
-            "ORDER BY c.listed_at DESC, c.node_id DESC LIMIT :limit"
+            f"SELECT {', '.join(('c.listed_at', 'c.node_id', shapes.CONTENT.select_list(projection)))} "
+            f"FROM index_content c WHERE {' AND '.join(where)} ORDER BY c.listed_at DESC, c.node_id DESC LIMIT :limit"
         )
-        rows = await self._rows(scope, sql, params)
-        page = Page(has_next_page=len(rows) > size)
-        for row in rows[:size]:
-            page.edges.append({"cursor": _encode("FEED", [row.listed_at, row.entity_id]), "node": content_node(row)})
-        return page
+        rows = await self._tuples(sql, params)
+        return _page(rows, size, "FEED", projection, cursors)
 
-    async def content_item(self, scope: ReadScope, kind: str, slug: str) -> dict[str, Any] | None:
+    async def content_item(
+        self, scope: ReadScope, kind: str, slug: str, *, fields: Collection[str] | None = None
+    ) -> dict[str, Any] | None:
         """The item whose slug (in any locale) is ``slug``, in the asked locale, else the default, else any."""
+        projection = shapes.CONTENT_WITH_BODY.project(fields)
         sql = f"""
             WITH hit AS (
                 SELECT node_id FROM index_content
                 WHERE tenant_id = :tenant AND kind = :kind AND slug = :slug AND module = ANY(:modules)
                 ORDER BY (locale = :locale) DESC, (locale = :fallback) DESC, locale LIMIT 1
             )
-            SELECT {CONTENT_COLUMNS}, c.body_html FROM index_content c JOIN hit ON c.node_id = hit.node_id
+            SELECT {shapes.CONTENT_WITH_BODY.select_list(projection) or "1"}
+            FROM index_content c JOIN hit ON c.node_id = hit.node_id
             WHERE c.tenant_id = :tenant
             ORDER BY (c.locale = :locale) DESC, (c.locale = :fallback) DESC, c.locale LIMIT 1
         """
-        rows = await self._rows(scope, sql, {**scope.params(), "kind": kind, "slug": slug})
-        return content_node(rows[0], with_body=True) if rows else None
+        rows = await self._tuples(sql, {**scope.params(), "kind": kind, "slug": slug})
+        return projection.build(rows[0], 0) if rows else None
 
     # -- search -------------------------------------------------------------------------------
 
@@ -569,7 +497,7 @@ class StorefrontQueries:
         hits = [row for row in rows if row.entity_id is not None]
         page = Page(has_next_page=len(hits) > size, did_you_mean=rows[0].did_you_mean if rows else None)
         for row in hits[:size]:
-            node = product_node(row) if row.type == PRODUCT else content_node(row)
+            node = shapes.PRODUCT.node(row) if row.type == PRODUCT else shapes.CONTENT.node(row)
             hit = {
                 "type": row.type,
                 "id": row.entity_id,
@@ -584,6 +512,7 @@ class StorefrontQueries:
                 "content": node if row.type == CONTENT else None,
             }
             page.edges.append({"cursor": _encode("SEARCH", [row.rank, row.type, row.entity_id]), "node": hit})
+        page.end_cursor = page.edges[-1]["cursor"] if page.edges else None
         return page
 
     @staticmethod
@@ -623,6 +552,20 @@ class StorefrontQueries:
                           (SELECT string_agg(terms.word, ' ' ORDER BY terms.n) FROM terms))
             FROM best
         """
+
+
+def _page(rows: Sequence[tuple[Any, ...]], size: int, sort: str, projection: shapes.Projection, cursors: bool) -> Page:
+    """A page from rows of two sort-key columns followed by the projection's columns."""
+    page = Page(has_next_page=len(rows) > size)
+    build = projection.build
+    shown = rows[:size]
+    if cursors:
+        page.edges = [{"cursor": _encode(sort, row[:2]), "node": build(row, 2)} for row in shown]
+    else:
+        page.edges = [{"node": build(row, 2)} for row in shown]
+    if shown:
+        page.end_cursor = page.edges[-1]["cursor"] if cursors else _encode(sort, shown[-1][:2])
+    return page
 
 
 def _search_text(query: str) -> str:

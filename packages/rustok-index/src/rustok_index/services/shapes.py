@@ -1,0 +1,177 @@
+"""Index rows to storefront nodes, fetching only the columns a query asks for.
+
+A node (a product or a content item as the GraphQL types show it) is a dict with the
+response's snake_case keys. Each key is made from one or more columns of the index
+table. A read that knows which keys the query selects (the fast path's plan tells
+it) selects only their columns and builds only those keys: a listing that shows
+titles and prices does not fetch, decode and drop descriptions, JSON extras and time
+stamps for every row. Without that knowledge (graphql-core's execution), every key
+is built.
+
+Rows are plain tuples (the cheapest psycopg rows): a :class:`Projection` says which
+columns to select, in order, and builds a node from a row starting at a position
+(further columns, such as sort keys, may follow).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class NodeField:
+    key: str
+    """The node's key (the GraphQL field's snake_case source)."""
+    columns: tuple[str, ...]
+    """Output column names it is made from."""
+    make: Callable[..., Any] | None = None
+    """The columns' values → the key's value; ``None``: the one column's value as it is."""
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    columns: tuple[str, ...]
+    """Output column names to select, in this order."""
+    build: Callable[[Sequence[Any], int], dict[str, Any]]
+    """``build(row, start)``: the node from ``row[start:start + len(columns)]``."""
+
+
+class Shape:
+    """The keys of one node type and the columns each needs (``expressions``: column → SQL)."""
+
+    def __init__(self, fields: Sequence[NodeField], expressions: Mapping[str, str]) -> None:
+        self.fields = tuple(fields)
+        self.keys = frozenset(f.key for f in self.fields)
+        self.expressions = dict(expressions)
+        missing = {c for f in self.fields for c in f.columns} - self.expressions.keys()
+        if missing:
+            raise ValueError(f"no SQL for columns {sorted(missing)}")
+        self._all = self.project(None)
+
+    def project(self, keys: Collection[str] | None) -> Projection:
+        """The projection for these node keys (``None``: all of them; unknown keys are ignored)."""
+        return _projection(self, frozenset(self.keys if keys is None else self.keys & frozenset(keys)))
+
+    def select_list(self, projection: Projection) -> str:
+        """``expr AS name, …`` for the projection's columns."""
+        return ", ".join(f"{self.expressions[c]} AS {c}" for c in projection.columns)
+
+    def node(self, row: Any) -> dict[str, Any]:
+        """Every key, from a named row holding every column (e.g. a search hit)."""
+        return self._all.build(tuple(getattr(row, c) for c in self._all.columns), 0)
+
+
+@lru_cache(maxsize=256)
+def _projection(shape: Shape, keys: frozenset[str]) -> Projection:
+    fields = [f for f in shape.fields if f.key in keys]
+    columns: list[str] = []
+    for f in fields:
+        columns.extend(c for c in f.columns if c not in columns)
+    position = {c: n for n, c in enumerate(columns)}
+    plain = tuple((f.key, position[f.columns[0]]) for f in fields if f.make is None)
+    made = tuple((f.key, f.make, tuple(position[c] for c in f.columns)) for f in fields if f.make is not None)
+
+    def build(row: Sequence[Any], start: int) -> dict[str, Any]:
+        node = {key: row[start + n] for key, n in plain}
+        for key, make, at in made:
+            node[key] = make(*[row[start + n] for n in at])
+        return node
+
+    return Projection(tuple(columns), build)
+
+
+# -- value makers ---------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _uuid(text: str) -> uuid.UUID:
+    # Category ids repeat on every product of a category.
+    return uuid.UUID(text)
+
+
+def _prices(prices: Mapping[str, Mapping[str, int]] | None) -> list[dict[str, Any]]:
+    return [
+        {"currency": currency, "min": price["min"], "max": price["max"]}
+        for currency, price in sorted((prices or {}).items())
+    ]
+
+
+def _categories(categories: Sequence[Mapping[str, str]] | None) -> list[dict[str, Any]]:
+    return [{"id": _uuid(c["id"]), "handle": c["handle"], "name": c["name"]} for c in categories or ()]
+
+
+def _strings(values: Sequence[str] | None) -> list[str]:
+    return list(values or ())
+
+
+def _object(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return value or {}
+
+
+def _author(author_id: uuid.UUID | None, name: str | None) -> dict[str, Any] | None:
+    return {"id": author_id, "name": name} if author_id or name else None
+
+
+def _category(category_id: uuid.UUID | None, name: str | None, slug: str | None) -> dict[str, Any] | None:
+    return {"id": category_id, "name": name, "slug": slug} if category_id is not None else None
+
+
+# -- the two node types ---------------------------------------------------------------------------
+
+PRODUCT_FIELDS = (
+    NodeField("id", ("entity_id",)),
+    NodeField("locale", ("locale",)),
+    NodeField("handle", ("handle",)),
+    NodeField("title", ("title",)),
+    NodeField("subtitle", ("subtitle",)),
+    NodeField("description", ("description",)),
+    NodeField("status", ("status",)),
+    NodeField("prices", ("prices",), _prices),
+    NodeField("currencies", ("currencies",), _strings),
+    NodeField("total_stock", ("total_stock",)),
+    NodeField("in_stock", ("has_stock",)),
+    NodeField("categories", ("categories",), _categories),
+    NodeField("tags", ("tags",), _strings),
+    NodeField("seo_title", ("meta_title",)),
+    NodeField("seo_description", ("meta_description",)),
+    NodeField("thumbnail", ("thumbnail",)),
+    NodeField("extra", ("extra",), _object),
+    NodeField("published_at", ("published_at",)),
+)
+CONTENT_FIELDS = (
+    NodeField("id", ("entity_id",)),
+    NodeField("kind", ("kind",)),
+    NodeField("locale", ("locale",)),
+    NodeField("title", ("title",)),
+    NodeField("slug", ("slug",)),
+    NodeField("excerpt", ("excerpt",)),
+    NodeField("body_preview", ("body_preview",)),
+    NodeField("status", ("status",)),
+    NodeField("author", ("author_id", "author_name"), _author),
+    NodeField("category", ("category_id", "category_name", "category_slug"), _category),
+    NodeField("tags", ("tags",), _strings),
+    NodeField("parent_id", ("parent_id",)),
+    NodeField("root_id", ("root_id",)),
+    NodeField("reply_count", ("reply_count",)),
+    NodeField("seo_title", ("meta_title",)),
+    NodeField("seo_description", ("meta_description",)),
+    NodeField("extra", ("extra",), _object),
+    NodeField("published_at", ("published_at",)),
+)
+
+
+def _expressions(alias: str, fields: Sequence[NodeField], id_column: str) -> dict[str, str]:
+    columns = {c for f in fields for c in f.columns}
+    return {c: f"{alias}.{id_column}" if c == "entity_id" else f"{alias}.{c}" for c in columns}
+
+
+PRODUCT = Shape(PRODUCT_FIELDS, _expressions("p", PRODUCT_FIELDS, "product_id"))
+CONTENT = Shape(CONTENT_FIELDS, _expressions("c", CONTENT_FIELDS, "node_id"))
+CONTENT_WITH_BODY = Shape(
+    (*CONTENT_FIELDS, NodeField("body_html", ("body_html",))),
+    {**_expressions("c", CONTENT_FIELDS, "node_id"), "body_html": "c.body_html"},
+)
