@@ -309,3 +309,91 @@ async def test_a_load_overtaken_by_an_invalidation_is_not_cached() -> None:
     fresh = Loader("new name")
     assert await reader.get("acme", fresh) == "new name"
     assert fresh.calls == 1
+
+
+# -- reusing decoded values ---------------------------------------------------------
+
+
+class CountingDecoder:
+    """``orjson.loads`` that counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, raw: bytes) -> object:
+        self.calls += 1
+        return orjson.loads(raw)
+
+
+def reusing_lookup(cache: TieredCache, decode: CountingDecoder, name: str = "tenant") -> ReadThrough[object]:
+    return ReadThrough(cache, name, ttl=60, negative_ttl=10, encode=orjson.dumps, decode=decode, reuse_decoded=True)
+
+
+async def test_warm_hits_share_one_decoded_value_only_when_asked(local: TieredCache) -> None:
+    decode = CountingDecoder()
+    reusing = reusing_lookup(local, decode)
+    first = await reusing.get("acme", Loader({"name": "Acme"}))
+    hits = [await reusing.get("acme", Loader(error=AssertionError("must not load"))) for _ in range(5)]
+    assert all(hit is hits[0] for hit in hits)
+    assert hits[0] == first == {"name": "Acme"}
+    assert decode.calls == 1  # the loaded value is returned as loaded; the first hit decodes
+
+    plain = json_lookup(local, "plain")
+    await plain.get("acme", Loader({"name": "Acme"}))
+    one, two = await plain.get("acme", Loader()), await plain.get("acme", Loader())
+    assert one == two and one is not two
+
+
+async def test_a_reused_value_never_outlives_its_entry(local: TieredCache, clock: FakeClock) -> None:
+    decode = CountingDecoder()
+    lookup = reusing_lookup(local, decode)
+    await lookup.get("acme", Loader({"name": "v1"}))
+    assert await lookup.get("acme", Loader()) == {"name": "v1"}
+
+    # Invalidated here, then loaded again.
+    await lookup.invalidate("acme")
+    await lookup.get("acme", Loader({"name": "v2"}))
+    assert await lookup.get("acme", Loader()) == {"name": "v2"}
+
+    # Replaced in the cache without this lookup hearing of it (another writer, a refill).
+    await local.set("tenant:acme", b"\x01" + orjson.dumps({"name": "v3"}), 60)
+    assert await lookup.get("acme", Loader()) == {"name": "v3"}
+
+    # Dropped from the L1 behind its back (another process's invalidation), then "not found".
+    await local.l1.delete("tenant:acme")
+    assert await lookup.get("acme", Loader(None)) is None
+    assert await lookup.get("acme", Loader()) is None
+
+    # Expired, then loaded again with the very same content: still decoded afresh.
+    clock.advance(11)
+    await lookup.get("acme", Loader({"name": "v3"}))
+    calls = decode.calls
+    assert await lookup.get("acme", Loader()) == {"name": "v3"}
+    assert decode.calls == calls + 1
+
+
+async def test_an_invalidation_from_another_process_is_seen_by_a_reusing_lookup() -> None:
+    bus, l2 = LocalBus(), MemoryCache()
+    one, two = TieredCache(MemoryCache(), l2, bus), TieredCache(MemoryCache(), l2, bus)
+    for cache in (one, two):
+        await cache.start()
+    reader, writer = reusing_lookup(one, CountingDecoder()), json_lookup(two, "tenant")
+    await reader.get("acme", Loader({"name": "old"}))
+    assert await reader.get("acme", Loader()) == {"name": "old"}  # decoded and kept
+    await writer.invalidate("acme")
+    assert await reader.get("acme", Loader({"name": "new"})) == {"name": "new"}
+    assert await reader.get("acme", Loader()) == {"name": "new"}
+
+
+async def test_reused_values_are_bounded(local: TieredCache, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("rustok_core.cache.lookup.DECODED_MEMO_SIZE", 2)
+    decode = CountingDecoder()
+    lookup = reusing_lookup(local, decode)
+    for key in ("a", "b", "c"):
+        await lookup.get(key, Loader(key))
+        await lookup.get(key, Loader())  # decoded and kept; "c" pushes "a" out
+    calls = decode.calls
+    assert await lookup.get("c", Loader()) == "c"
+    assert decode.calls == calls
+    assert await lookup.get("a", Loader()) == "a"
+    assert decode.calls == calls + 1

@@ -9,7 +9,7 @@ import pytest
 from ulid import ULID
 
 from rustok_core import ErrorCode, Validation, generate_id, parse_id
-from rustok_core.ids import id_to_ulid
+from rustok_core.ids import UlidTexts, id_to_ulid
 
 
 def test_generate_id_returns_a_uuid() -> None:
@@ -116,3 +116,47 @@ def test_id_to_ulid_round_trips() -> None:
 def test_id_to_ulid_works_for_any_uuid() -> None:
     value = uuid.uuid4()
     assert parse_id(id_to_ulid(value)) == value
+
+
+# -- ULID texts (request ids) --------------------------------------------------------
+
+
+def test_ulid_texts_are_ulids_of_the_current_millisecond() -> None:
+    texts = UlidTexts()
+    before = int(time.time() * 1000)
+    text = texts.next()
+    after = int(time.time() * 1000)
+    assert len(text) == 26
+    assert str(ULID.from_str(text)) == text
+    assert before <= ULID.from_str(text).milliseconds <= after
+
+
+def test_ulid_texts_are_unique_and_sorted_in_a_burst() -> None:
+    texts = UlidTexts()
+    burst = [texts.next() for _ in range(5000)]
+    assert len(set(burst)) == len(burst)
+    assert burst == sorted(burst)
+
+
+def test_ulid_texts_count_on_past_the_tail_within_one_millisecond() -> None:
+    """Randomness whose last 20 bits are all ones: the next text carries into the head."""
+    texts = UlidTexts(
+        clock=lambda: 1_700_000_000_123_000_000,
+        randomness=lambda n: bytes([0x12] * (n - 3) + [0x0F, 0xFF, 0xFF]),
+    )
+    burst = [texts.next() for _ in range(3)]
+    values = [ULID.from_str(text) for text in burst]
+    assert {value.milliseconds for value in values} == {1_700_000_000_123}
+    assert [int(value) for value in values][1:] == [int(values[0]) + 1, int(values[0]) + 2]
+    assert burst == sorted(burst)
+    assert len(set(burst)) == 3
+
+
+def test_ulid_texts_start_afresh_in_a_new_millisecond() -> None:
+    now = [1_700_000_000_000_000_000]
+    texts = UlidTexts(clock=lambda: now[0])
+    first = texts.next()
+    now[0] += 1_000_000
+    second = texts.next()
+    assert ULID.from_str(second).milliseconds == ULID.from_str(first).milliseconds + 1
+    assert first < second

@@ -186,6 +186,24 @@ async def test_changes_to_a_tenant_reach_resolution_at_once(
     assert error_codes(await current(rustok_client, **{"X-Tenant-ID": tenant.slug})) == ["FORBIDDEN"]
 
 
+async def test_warm_resolution_shares_one_tenant_value_until_the_tenant_changes(
+    rustok_platform: Platform, make_tenant: Any
+) -> None:
+    from rustok_core.interfaces import TenantResolver
+
+    tenant = await make_tenant(name="Before")
+    resolver = rustok_platform.ctx.services.get(TenantResolver)
+    await resolver.by_id(tenant.id)  # loads and caches
+    warm = [await resolver.by_id(tenant.id) for _ in range(3)]
+    assert all(value is warm[0] for value in warm)
+    assert warm[0].name == "Before"
+
+    await rustok_platform.ctx.services.get(TenantDirectory).update(tenant.id, name="After")
+    changed = [await resolver.by_id(tenant.id) for _ in range(2)]
+    assert [value.name for value in changed] == ["After", "After"]
+    assert warm[0].name == "Before"  # the value handed out earlier did not change under its holder
+
+
 async def test_cache_counters_are_exported_as_metrics(rustok_client: RustokClient, make_tenant: Any) -> None:
     tenant = await make_tenant()
     for _ in range(3):

@@ -54,7 +54,7 @@ def create_app(platform: Platform) -> Starlette:
         return Response(openapi_document, media_type="application/json")
 
     routes: list[BaseRoute] = [
-        Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
         Route("/api/openapi.json", openapi, methods=["GET"]),
         *swagger_routes(),
         *health.routes(),

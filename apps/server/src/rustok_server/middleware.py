@@ -14,16 +14,17 @@ from __future__ import annotations
 import math
 import re
 import time
+from typing import Any
 
 import orjson
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from rustok_core.context import REQUEST_CONTEXT_KEY, AppContext, RequestContext
 from rustok_core.errors import ErrorCode, RateLimited, RustokError, Validation
-from rustok_core.ids import generate_id, id_to_ulid
+from rustok_core.ids import UlidTexts
 from rustok_core.interfaces import TenantResolver
 from rustok_core.net import TrustedProxies
 from rustok_core.ratelimit import RateLimiter, per_minute
@@ -51,7 +52,7 @@ def _too_large(limit: int) -> BodyTooLarge:
     return BodyTooLarge(f"the request body is larger than {limit} bytes")
 
 
-REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}\Z")
 API_PATHS = ("/graphql", "/api/v1/")
 
 
@@ -64,6 +65,38 @@ def route_label(path: str) -> str:
         if path.startswith(prefix):
             return prefix
     return "other"
+
+
+class RequestHeaders(Headers):
+    """Request headers whose :meth:`get` is one dict lookup.
+
+    The pipeline asks each request for several headers (request id, length, tenant,
+    credentials, proxies), and :class:`Headers` scans and decodes the whole list for
+    each one, raising ``KeyError`` for every absent header. The dict built on the first
+    call keeps the first value of each name, which is what :meth:`Headers.__getitem__`
+    answers.
+    """
+
+    def __init__(self, scope: Scope) -> None:
+        super().__init__(scope=scope)
+        self._first: dict[bytes, bytes] | None = None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        first = self._first
+        if first is None:
+            first = self._first = dict(reversed(self._list))
+        value = first.get(key.lower().encode("latin-1"))
+        return default if value is None else value.decode("latin-1")
+
+
+class RequestConnection(HTTPConnection):
+    """The connection the pipeline and the :class:`RequestContext` share, with :class:`RequestHeaders`."""
+
+    @property
+    def headers(self) -> Headers:
+        if not hasattr(self, "_headers"):
+            self._headers = RequestHeaders(self.scope)
+        return self._headers
 
 
 class RustokMiddleware:
@@ -89,55 +122,75 @@ class RustokMiddleware:
         self.rate_limited = limits.enabled
         self.body_limits = body_limits or BodyLimits(ctx.settings.server.max_body_bytes)
         self.capacity, self.refill = per_minute(limits.requests_per_minute, limits.burst)
+        self.request_ids = UlidTexts()
+        # Metric children by label values: ``labels(...)`` costs about a microsecond per call.
+        self._requests: dict[tuple[str, str, int], Any] = {}
+        self._durations: dict[str, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        conn = HTTPConnection(scope)
-        given = conn.headers.get("x-request-id", "")
-        request_id = given if REQUEST_ID_RE.match(given) else id_to_ulid(generate_id())
+        conn = RequestConnection(scope)
+        headers = conn.headers
+        given = headers.get("x-request-id", "")
+        request_id = given if given and REQUEST_ID_RE.match(given) else self.request_ids.next()
         scope[REQUEST_ID_KEY] = request_id
+        added = [(b"x-request-id", request_id.encode("latin-1"))]
         status = 500
-        extra_headers: list[tuple[bytes, bytes]] = []
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers.append("x-request-id", request_id)
-                for name, value in extra_headers:
-                    headers.append(name.decode(), value.decode())
+                # A new list, as MutableHeaders makes: the response's own list stays as it was.
+                message["headers"] = [*message["headers"], *added]
             await send(message)
 
         path: str = scope["path"]
+        method: str = scope["method"]
+        label = route_label(path)
         if path.startswith(API_PATHS):
-            limit = self.body_limits.for_request(scope["method"], path)
-            declared = conn.headers.get("content-length")
+            limit = self.body_limits.for_request(method, path)
+            declared = headers.get("content-length")
             if declared is not None and (not declared.isdigit() or int(declared) > limit):
                 await self._reject(_too_large(limit), conn, path)(scope, receive, send_with_id)
-                self.metrics.http_requests.labels(scope["method"], route_label(path), "413").inc()
+                self._count(method, label, 413)
                 return
             receive = self._limited(receive, limit)
         try:
-            peer = conn.client.host if conn.client else None
-            ctx = RequestContext(app=self.ctx, conn=conn, client_ip=self.proxies.client_ip(peer, conn.headers))
+            client = scope.get("client")
+            peer = client[0] if client is not None else None
+            ctx = RequestContext(app=self.ctx, conn=conn, client_ip=self.proxies.client_ip(peer, headers))
             if path.startswith(API_PATHS):
                 try:
                     ctx.tenant = await self.resolver.resolve(conn)
                     ctx.principal, ctx.tenant = await self.authenticator.authenticate(conn, ctx.tenant)
-                    await self._limit(ctx, extra_headers)
+                    await self._limit(ctx, added)
                 except RustokError as error:
                     await self._reject(error, conn, path)(scope, receive, send_with_id)
                     return
             scope[REQUEST_CONTEXT_KEY] = ctx
             await self.app(scope, receive, send_with_id)
+            # The scope and the context refer to each other (ctx.conn.scope). Without the
+            # context in the scope, both are freed at once rather than by the cycle
+            # collector, whose passes cost every request. Kept when the request failed,
+            # for whoever handles the error.
+            scope.pop(REQUEST_CONTEXT_KEY, None)
         finally:
-            label = route_label(path)
-            self.metrics.http_requests.labels(scope["method"], label, str(status)).inc()
-            self.metrics.http_duration.labels(label).observe(time.perf_counter() - started)
+            self._count(method, label, status)
+            duration = self._durations.get(label)
+            if duration is None:
+                duration = self._durations[label] = self.metrics.http_duration.labels(label)
+            duration.observe(time.perf_counter() - started)
+
+    def _count(self, method: str, label: str, status: int) -> None:
+        key = (method, label, status)
+        child = self._requests.get(key)
+        if child is None:
+            child = self._requests[key] = self.metrics.http_requests.labels(method, label, str(status))
+        child.inc()
 
     async def _limit(self, ctx: RequestContext, headers: list[tuple[bytes, bytes]]) -> None:
         if not self.rate_limited:

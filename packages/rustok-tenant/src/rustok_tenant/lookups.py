@@ -60,6 +60,7 @@ def tenant_lookups(cache: TieredCache, settings: TenantSettings) -> ReadThrough[
         negative_ttl=settings.negative_cache_ttl,
         encode=encode_tenant,
         decode=decode_tenant,
+        reuse_decoded=True,  # TenantContext is frozen; nothing changes its settings mapping
     )
 
 

@@ -28,6 +28,8 @@ from rustok_tenant.slugs import SLUG_RE
 
 MODES = ("header", "host", "subdomain", "default")
 MAX_KEY_LENGTH = 128
+MIN_ID_LENGTH = 26
+"""The shortest text :func:`~rustok_core.ids.parse_id` accepts (a ULID; UUID text is longer)."""
 
 
 class TenantResolver:
@@ -81,8 +83,8 @@ class TenantResolver:
         text = key.strip()
         if len(text) > MAX_KEY_LENGTH:
             raise Validation(f"the {self.header} header is too long", field=self.header)
-        try:
-            as_id = parse_id(text)
+        try:  # shorter text (most slugs) cannot parse: spare raising the exception
+            as_id = parse_id(text) if len(text) >= MIN_ID_LENGTH else None
         except Validation:
             as_id = None
         if as_id is not None:

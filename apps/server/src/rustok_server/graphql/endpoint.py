@@ -38,8 +38,9 @@ from graphql import (
     specified_rules,
     validate,
 )
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from rustok_core.context import RequestContext, request_context
 from rustok_core.errors import ErrorCode
@@ -55,6 +56,40 @@ COST_VERDICTS_PER_DOCUMENT = 64
 """Cost verdicts kept per document with variables (most recently used variables)."""
 COST_VERDICT_MAX_KEY_BYTES = 2048
 """Variables longer than this as JSON are checked every time, not kept."""
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body, as ``Request.body()`` reads it, without its async generator.
+
+    Only for a request whose body nothing else reads (the stream is consumed here).
+    """
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.request":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        elif message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+
+
+class JSONBytes(Response):
+    """Serialized JSON, sent as ``Response(body, status_code, media_type="application/json")``
+    sends it, without that class's generic header handling (every answer of the
+    endpoint, cached ones included, is one of these)."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status_code: int = 200) -> None:
+        self.status_code = status_code
+        self.background = None
+        self.body = body
+        if status_code < 200 or status_code in (204, 304):  # no body allowed, so no length
+            self.raw_headers = [(b"content-type", b"application/json")]
+        else:
+            length = str(len(body)).encode("latin-1")
+            self.raw_headers = [(b"content-length", length), (b"content-type", b"application/json")]
 
 
 @dataclass
@@ -211,6 +246,15 @@ class GraphQLEndpoint:
 
     # -- HTTP ----------------------------------------------------------------------------------
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The endpoint as an ASGI app (``Route("/graphql", endpoint)``).
+
+        Spares Starlette's per-endpoint wrapper: errors raised here still reach the app's
+        exception handlers, through its ``ExceptionMiddleware``.
+        """
+        response = await self.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
     async def handle(self, request: Request) -> Response:
         if request.method == "GET":
             if self.explorer_html is None:
@@ -218,7 +262,7 @@ class GraphQLEndpoint:
             return HTMLResponse(self.explorer_html)
 
         try:
-            body = orjson.loads(await request.body())
+            body = orjson.loads(await read_body(request.receive))
         except orjson.JSONDecodeError:
             return self._request_error('request body must be JSON: {"query": "...", "variables": {...}}')
         if not isinstance(body, dict):
@@ -256,11 +300,11 @@ class GraphQLEndpoint:
             )
             if answer.status == 200:  # the cost check counts its own refusals
                 self._count("query", "ok" if answer.ok else "error")
-            return Response(answer.body, status_code=answer.status, media_type="application/json")
+            return JSONBytes(answer.body, answer.status)
 
         refused = self._check(prepared, variables)
         if refused is not None:
-            return Response(refused.body, status_code=refused.status, media_type="application/json")
+            return JSONBytes(refused.body, refused.status)
         operation = prepared.operations.get(operation_name)
         if operation is None and operation_name is None and len(prepared.operations) == 1:
             operation = next(iter(prepared.operations.values()))
@@ -269,7 +313,7 @@ class GraphQLEndpoint:
         answer = await self._execute(prepared, ctx, variables, operation_name)
         kind = operation.value if operation is not None else "unknown"
         self._count(kind, "ok" if answer.ok else "error")
-        return Response(answer.body, status_code=answer.status, media_type="application/json")
+        return JSONBytes(answer.body, answer.status)
 
     def _check(self, prepared: PreparedDocument, variables: dict[str, Any] | None) -> GraphQLAnswer | None:
         """The per-request checks after validation: the cost limit."""
@@ -314,10 +358,10 @@ class GraphQLEndpoint:
     def _errors(self, errors: Sequence[GraphQLError], status: int, outcome: str) -> Response:
         self._count("unknown", outcome)
         payload = {"errors": [format_error(e, debug=self.debug) for e in errors]}
-        return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
+        return JSONBytes(orjson.dumps(payload), status)
 
     def _request_error(self, message: str, status: int = 400) -> Response:
         payload = {
             "errors": [{"message": message, "extensions": {"code": str(ErrorCode.VALIDATION), "reason": "BAD_REQUEST"}}]
         }
-        return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
+        return JSONBytes(orjson.dumps(payload), status)

@@ -33,6 +33,9 @@ _VALUE_TAG = bytes((_VALUE,))
 
 _STATS = ("hit", "miss", "negative")
 
+DECODED_MEMO_SIZE = 1024
+"""Decoded values kept per :class:`ReadThrough` made with ``reuse_decoded``."""
+
 
 class ReadThrough(Generic[T]):
     """Look values up in a :class:`TieredCache`, loading and storing them on a miss.
@@ -41,6 +44,9 @@ class ReadThrough(Generic[T]):
     kept ``ttl`` seconds; "not found" (the loader returned ``None``) ``negative_ttl``.
     Concurrent misses for one key in this process share one loader call. A load during
     which this process applies an invalidation is returned but not cached.
+
+    With ``reuse_decoded``, an L1 hit on an entry decoded before returns the same value
+    object instead of decoding again: only for immutable values (callers share them).
     """
 
     def __init__(
@@ -52,6 +58,7 @@ class ReadThrough(Generic[T]):
         negative_ttl: float,
         encode: Callable[[T], bytes],
         decode: Callable[[bytes], T],
+        reuse_decoded: bool = False,
     ) -> None:
         if not (ttl > 0 and negative_ttl > 0):
             raise ValueError("ttl and negative_ttl must be positive")
@@ -66,6 +73,8 @@ class ReadThrough(Generic[T]):
         self._stat_keys = {stat: f"stats:{name}:{stat}" for stat in _STATS}
         # Counts not yet added to the cache's counters.
         self._pending = dict.fromkeys(_STATS, 0)
+        # Per key: the L1 entry last decoded and its value (only with ``reuse_decoded``).
+        self._decoded: dict[str, tuple[bytes, T]] | None = {} if reuse_decoded else None
 
     @property
     def name(self) -> str:
@@ -85,7 +94,7 @@ class ReadThrough(Generic[T]):
             tag = raw[0]
             if tag == _VALUE:
                 self._pending["hit"] += 1
-                return self._decode(raw[1:])
+                return self._decode_local(full, raw)
             if tag == _NEGATIVE:
                 self._pending["negative"] += 1
                 return None
@@ -101,6 +110,26 @@ class ReadThrough(Generic[T]):
             value = await self._flight.run(full, lambda: self._load(full, loader))
         # This lookup went to the shared store anyway: add the local counts now.
         await self._flush(raise_errors=False)
+        return value
+
+    def _decode_local(self, full: str, raw: bytes) -> T:
+        """Decode an L1 entry, or reuse its value when the L1 still holds that very entry.
+
+        The L1 hands back the object it stored, so an identical object (``is``) means the
+        entry was not replaced since it was decoded; a new value, a refill or an
+        invalidation followed by a load all store another object. The memo holds the
+        entry it decoded, so that object's identity cannot pass to another one.
+        """
+        memo = self._decoded
+        if memo is None:
+            return self._decode(raw[1:])
+        known = memo.get(full)
+        if known is not None and known[0] is raw:
+            return known[1]
+        value = self._decode(raw[1:])
+        if known is None and len(memo) >= DECODED_MEMO_SIZE:
+            del memo[next(iter(memo))]  # the oldest memo goes: a bound, not an LRU
+        memo[full] = (raw, value)
         return value
 
     async def _load(self, full: str, loader: Callable[[], Awaitable[T | None]]) -> T | None:
@@ -125,7 +154,11 @@ class ReadThrough(Generic[T]):
 
     async def invalidate(self, *keys: str) -> None:
         """Forget ``keys`` in every process (values and "not found" alike)."""
-        await self._cache.invalidate(*(self._prefix + key for key in keys))
+        full = [self._prefix + key for key in keys]
+        if self._decoded is not None:
+            for key in full:  # not needed for correctness (see _decode_local), frees memory
+                self._decoded.pop(key, None)
+        await self._cache.invalidate(*full)
 
     async def flush_stats(self) -> None:
         """Add this process's pending counts to the cache's counters."""
