@@ -11,6 +11,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from catalog_fixtures import PRODUCT, SET_PRICES, Shop, shop
 
+from rustok_testing.queries import count_queries
+
 __all__ = ["shop"]
 
 PRICE_QUERY = """
@@ -86,6 +88,21 @@ async def test_set_variant_prices_replaces_one_currency_atomically_and_publishes
         SET_PRICES, {"variantId": variant["id"], "currency": "EUR", "prices": [{"amount": 5}, {"amount": 6}]}
     )
     assert twice["extensions"]["reason"] == "DUPLICATE_TIER"
+
+
+async def test_setting_a_price_reads_the_variant_once(shop: Shop) -> None:
+    product = await shop.create_product()
+    variant = product["variants"][0]
+    set_one = (
+        "mutation($v: UUID!, $a: MinorUnits!) "
+        '{ setVariantPrices(variantId: $v, currencyCode: "EUR", prices: [{amount: $a}]) { id sku } }'
+    )
+    await shop.data(set_one, {"v": variant["id"], "a": 1001})  # warms the caches of the request path
+    async with count_queries(shop.platform) as counted:
+        answered = await shop.data(set_one, {"v": variant["id"], "a": 1002})
+    assert answered["setVariantPrices"] == {"id": variant["id"], "sku": variant["sku"]}
+    # The variant (locked), its EUR tiers, the changed tier, the event: the answer is the variant the write read.
+    assert counted.count == 4, str(counted)
 
 
 async def test_quantity_tiers_and_price_lists_decide_the_price_read_back(shop: Shop) -> None:

@@ -25,11 +25,7 @@ from rustok_commerce.services.categories import CategoryText, ProductCategorySer
 from rustok_commerce.services.images import ProductImageService
 from rustok_commerce.services.inventory import InventoryService, variant_units
 from rustok_commerce.services.prices import PriceService, TierInput
-from rustok_commerce.services.pricing import (
-    next_price_change,
-    resolve_prices,
-    resolve_prices_in_every_currency,
-)
+from rustok_commerce.services.pricing import prices_and_next_change, resolve_prices
 from rustok_core.context import TenantContext
 from rustok_core.index import PRODUCT, CategoryRef, PriceRange, ProductDocument
 from rustok_server.boot import Platform
@@ -214,14 +210,19 @@ async def test_prices_are_the_resolved_unit_prices_per_currency_with_sales_and_t
     assert later.prices["EUR"] == PriceRange(100, 2000)
     assert "prices_change_at" not in later.extra
 
-    # The one resolver: every currency at once answers what it answers per currency.
+    # The one resolver: every currency at once answers what it answers per currency, at any moment.
     ids = [small.id, medium.id, large.id]
     async with quiet.ctx.db.session(tenant.id) as session:
-        everywhere = await resolve_prices_in_every_currency(session, ids, at=now)
+        everywhere, changes = await prices_and_next_change(session, ids, at=now)
         assert sorted(everywhere) == ["EUR", "USD"]
-        for currency, found in everywhere.items():
-            assert found == await resolve_prices(session, ids, currency, at=now)
-        assert await next_price_change(session, ids, at=now) == {medium.id: now + timedelta(days=1)}
+        assert changes == {medium.id: now + timedelta(days=1)}
+        for moment in (now, now - timedelta(days=1, seconds=1), now + timedelta(days=1, seconds=1)):
+            everywhere, _ = await prices_and_next_change(session, ids, at=moment)
+            for currency in ("EUR", "USD"):
+                assert everywhere.get(currency, {}) == await resolve_prices(session, ids, currency, at=moment)
+        # Two days ago the ended sale had not ended yet: its end and tomorrow's start are ahead.
+        _, before = await prices_and_next_change(session, ids, at=now - timedelta(days=1, seconds=1))
+        assert before == {small.id: now - timedelta(days=1), medium.id: now + timedelta(days=1)}
 
 
 async def test_stock_sums_what_managed_variants_can_take_and_any_buyable_variant_is_in_stock(
@@ -398,9 +399,9 @@ async def test_any_number_of_products_costs_the_same_queries(quiet: Platform, te
             assert len(found) == 2 * size
             assert all(d.categories and d.thumbnail and d.extra["prices_change_at"] for d in found)
             counts[size] = counted
-    # products + translations, variants + stock, prices, next price change, category links, category tree,
-    # first images, and the tenant's default locale (English alt text and category name fall back).
-    assert counts[1].count == counts[25].count == 8, (str(counts[1]), str(counts[25]))
+    # products with translations, category links and first images; variants + stock; prices with their
+    # windows; the category tree; and the tenant's default locale (English alt text and category name fall back).
+    assert counts[1].count == counts[25].count == 5, (str(counts[1]), str(counts[25]))
 
 
 async def test_the_index_finds_commerce_as_the_owner_of_products(quiet: Platform, tenant: TenantContext) -> None:
@@ -427,3 +428,25 @@ async def test_the_index_finds_commerce_as_the_owner_of_products(quiet: Platform
             entity_ids=[created.id],
         )
         assert await other is None
+
+
+async def test_documents_only_read_the_tenant_the_session_is_scoped_to(
+    quiet: Platform, tenant: TenantContext, make_tenant: Any
+) -> None:
+    ctx = quiet.ctx
+    category = await ProductCategoryService(ctx).create(tenant, translations=[CategoryText("en", "Own")], actor_id=None)
+    created = await product(quiet, tenant, categories=[category.id])
+    await ProductImageService(ctx).upload(tenant, created.id, filename="a.png", data=png(), actor_id=None)
+    assert (await docs(quiet, tenant, created.id))[(created.id, "en")].categories
+
+    other: TenantContext = await make_tenant(platform=quiet)
+    # Another tenant's session asking for this tenant's product finds nothing of it.
+    assert await docs(quiet, other, created.id) == {}
+    async with ctx.db.session(other.id) as session:
+        with pytest.raises(ValueError, match="another tenant"):
+            await documents(ctx, session, tenant.id, [created.id])
+    async with ctx.db.system_session() as session:
+        with pytest.raises(RuntimeError, match="scoped to one tenant"):
+            await documents(ctx, session, tenant.id, [created.id])
+        with pytest.raises(RuntimeError, match="scoped to one tenant"):
+            await prices_and_next_change(session, [uuid.uuid4()])

@@ -4,14 +4,17 @@ no longer there, compute the search vector in SQL with the locale's configuratio
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
-from rustok_core.index import CategoryRef, ContentDocument, PriceRange
+from rustok_core.index import CONTENT, PRODUCT, CategoryRef, ContentDocument, PriceRange
+from rustok_index.runtime import runtime_of
 from rustok_index.search_config import config_name
-from rustok_index.services.writer import WriteResult
+from rustok_index.services.writer import WriteResult, lock_entities
 from rustok_server.boot import Platform
 
 from .conftest import product, rows, write
@@ -122,3 +125,65 @@ async def test_tenants_never_touch_each_others_rows(platform: Platform, make_ten
     await write(platform, two, [], entity_ids=[pid])
     found = await rows(platform, "SELECT tenant_id, title FROM index_products WHERE product_id = :p", p=pid)
     assert [(r.tenant_id, r.title) for r in found] == [(one.id, "Mine")]
+
+
+async def test_a_row_whose_searched_text_is_unchanged_keeps_its_search_vector_unless_fresh(
+    platform: Platform, make_tenant: Any
+) -> None:
+    tenant = await make_tenant(platform=platform)
+    pid, node = uuid.uuid4(), uuid.uuid4()
+    category = CategoryRef(uuid.uuid4(), "lighting", "Lighting")
+    lamp = product(
+        pid, title="Lamp", description="For reading", categories=[category], prices={"EUR": PriceRange(1, 1)}
+    )
+    post = ContentDocument(node, "en", "article", "Lamps", "lamps", "published", excerpt="", body_text="Light")
+    await write(platform, tenant, [lamp])
+    await write(platform, tenant, [post])
+    # A marker no formula produces: it stays only where the writer reused the stored vector.
+    for table in ("index_products", "index_content"):
+        await execute(
+            platform, f"UPDATE {table} SET search_vector = 'marker'::tsvector WHERE tenant_id = :t", t=tenant.id
+        )
+
+    async def vectors() -> tuple[str, str]:
+        [item] = await rows(
+            platform, "SELECT search_vector::text AS v FROM index_products WHERE tenant_id = :t", t=tenant.id
+        )
+        [page] = await rows(
+            platform, "SELECT search_vector::text AS v FROM index_content WHERE tenant_id = :t", t=tenant.id
+        )
+        return item.v, page.v
+
+    # Prices, stock or a reply count change: the text did not, the vector is kept.
+    await write(platform, tenant, [replace(lamp, prices={"EUR": PriceRange(2, 3)}, total_stock=4)])
+    await write(platform, tenant, [replace(post, reply_count=3)])
+    assert await vectors() == ("'marker'", "'marker'")
+    found = await rows(platform, "SELECT prices FROM index_products WHERE tenant_id = :t", t=tenant.id)
+    assert found[0].prices == {"EUR": {"min": 2, "max": 3}}
+
+    # Any searched field changing (a category's name included) computes it again.
+    renamed = replace(lamp, categories=[replace(category, name="Lights")])
+    await write(platform, tenant, [renamed])
+    await write(platform, tenant, [replace(post, body_text="Bright light")])
+    item, page = await vectors()
+    assert "'light':" in item and "'lamp':1A" in item
+    assert "'bright':" in page
+
+    # A rebuild computes every vector, changed or not.
+    for table in ("index_products", "index_content"):
+        await execute(
+            platform, f"UPDATE {table} SET search_vector = 'marker'::tsvector WHERE tenant_id = :t", t=tenant.id
+        )
+    writer = runtime_of(platform.ctx).writer
+    for entity_type, documents in ((PRODUCT, [renamed]), (CONTENT, [replace(post, body_text="Bright light")])):
+        ids = [documents[0].entity_id]
+        async with platform.ctx.db.session(tenant.id) as session, session.begin():
+            await lock_entities(session, tenant.id, entity_type, ids)
+            await writer.write(session, tenant.id, entity_type, ids, documents, owner="shop", fresh=True)
+    item, page = await vectors()
+    assert "marker" not in item and "marker" not in page
+
+
+async def execute(platform: Platform, sql: str, **params: Any) -> None:
+    async with platform.ctx.db.system_session() as session, session.begin():
+        await session.execute(text(sql), params)

@@ -28,6 +28,7 @@ from rustok_outbox.relay import LocalTarget, OutboxRelay, RelayTarget, TargetUna
 from rustok_outbox.runtime import runtime_of
 from rustok_server.boot import Platform
 from rustok_testing.events import effects, eventually, fetch, once_each, publish
+from rustok_testing.queries import count_queries
 from rustok_testing.samples import ThingHappened, ensure_recorder_table, recorder_plugins
 
 HANDLERS = ("recorder.first", "recorder.second")
@@ -341,6 +342,54 @@ async def test_a_relay_wakes_on_notify_long_before_its_poll_interval(booted: Boo
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def test_a_running_relay_claims_on_a_connection_of_its_own_and_replaces_it_when_lost(
+    booted: Boot, make_tenant: Any
+) -> None:
+    platform = booted(poll_interval=30)
+    tenant = await make_tenant(platform=platform)
+    worker = relay(platform, "own-connection")
+
+    async def own_connections() -> list[int]:
+        rows = await fetch(
+            platform,
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = :name",
+            name=worker.connection_name,
+        )
+        return [row.pid for row in rows]
+
+    task = asyncio.create_task(worker.run())
+    try:
+        assert await eventually(lambda: listening(platform)), "the relay never listened"
+        assert await eventually(lambda: _backlog_is(platform, 0))
+        async with count_queries(platform, everywhere=True) as counted:
+            [first] = await publish(platform, tenant, ThingHappened(n=1))
+            assert await eventually(lambda: _dispatched(platform, first.id)), "not delivered"
+        # Handlers wrote through the engine's pool; the claim and the settlement did not.
+        assert not [s for s in counted.statements if "claimed_by" in s], str(counted)
+        [pid] = await own_connections()
+
+        await fetch(platform, "SELECT pg_terminate_backend(:pid) AS done", pid=pid)
+        [second] = await publish(platform, tenant, ThingHappened(n=2))
+        assert await eventually(lambda: _dispatched(platform, second.id), within=10), "the relay did not recover"
+        assert await effects(platform) == once_each(first, second)
+        replaced = await own_connections()
+        assert len(replaced) == 1 and replaced != [pid]
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert await eventually(lambda: _none(own_connections)), "the relay left its connection open"
+
+
+async def _dispatched(platform: Platform, event_id: uuid.UUID) -> bool:
+    row = await outbox_row(platform, event_id)
+    return row is not None and row.dispatched_at is not None
+
+
+async def _none(found: Callable[[], Awaitable[list[int]]]) -> bool:
+    return not await found()
 
 
 async def _backlog_is(platform: Platform, n: int) -> bool:

@@ -16,18 +16,22 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import Table, literal
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok_core.context import AppContext
 from rustok_core.errors import Validation
 from rustok_core.events import EventEnvelope, EventHandler, EventRegistry
 from rustok_outbox.metrics import EventMetrics
-from rustok_outbox.models import EventReceipt
 
 log = logging.getLogger("rustok.events")
-# The Core table: inserting through it sets tenant_id explicitly instead of via the ORM.
-RECEIPTS: Table = EventReceipt.__table__  # type: ignore[assignment]
+# One statement for any number of receipts, built once (a multi-row INSERT is compiled anew
+# for every batch size); tenant_id is set explicitly, as the ORM would stamp it.
+RECEIPTS = text(
+    "INSERT INTO event_receipts (handler, event_id, tenant_id) "
+    "SELECT :handler, e, :tenant FROM unnest(CAST(:ids AS uuid[])) AS e "
+    "ON CONFLICT DO NOTHING RETURNING event_id"
+)
 
 
 @dataclass
@@ -143,13 +147,7 @@ class Dispatcher:
 
     async def _apply_group(self, handler: EventHandler, tenant_id: uuid.UUID, envelopes: list[EventEnvelope]) -> None:
         async with self.ctx.db.session(tenant_id) as session, session.begin():
-            receipts = (
-                insert(RECEIPTS)
-                .values([{"handler": handler.name, "event_id": e.id, "tenant_id": tenant_id} for e in envelopes])
-                .on_conflict_do_nothing()
-                .returning(RECEIPTS.c.event_id)
-            )
-            fresh = set((await session.execute(receipts)).scalars())
+            fresh = await _receipts(session, handler, tenant_id, envelopes)
             todo = [envelope for envelope in envelopes if envelope.id in fresh]
             batch = getattr(handler, "handle_batch", None)
             if batch is not None and todo:
@@ -161,14 +159,7 @@ class Dispatcher:
 
     async def _apply(self, handler: EventHandler, envelope: EventEnvelope) -> None:
         async with self.ctx.db.session(envelope.tenant_id) as session, session.begin():
-            receipt = (
-                insert(RECEIPTS)
-                .values(handler=handler.name, event_id=envelope.id, tenant_id=envelope.tenant_id)
-                .on_conflict_do_nothing()
-                .returning(literal(1))
-            )
-            first_time = (await session.execute(receipt)).first() is not None
-            if not first_time:
+            if not await _receipts(session, handler, envelope.tenant_id, [envelope]):
                 return
             await handler.handle(envelope, session)
         self._observe(handler, [envelope])
@@ -181,3 +172,13 @@ class Dispatcher:
         histogram = self.metrics.lag.labels(handler.name)
         for envelope in applied:
             histogram.observe(max(now - envelope.occurred_at.timestamp(), 0.0))
+
+
+async def _receipts(
+    session: AsyncSession, handler: EventHandler, tenant_id: uuid.UUID, envelopes: Sequence[EventEnvelope]
+) -> set[uuid.UUID]:
+    """Write the handler's receipts for ``envelopes``; the ids of those it did not have yet."""
+    found = await session.execute(
+        RECEIPTS, {"handler": handler.name, "tenant": tenant_id, "ids": [e.id for e in envelopes]}
+    )
+    return set(found.scalars())

@@ -14,6 +14,15 @@
 
 Between batches the relay waits on ``LISTEN rustok_events`` (every commit that
 published wakes it), or at most until the next scheduled retry or ``poll_interval``.
+Events published while it delivers wake it again at once, and its next claim takes
+them all (up to ``batch_size``): under load, batches grow instead of rounds queueing.
+
+A running relay holds two connections of its own beside the engine's pool: the
+LISTEN one, and an autocommit one for its claims, settlements and due times (each a
+single statement; named ``rustok-relay <relay id>`` in ``pg_stat_activity``), whose
+commits do not wait for the WAL flush (``synchronous_commit = off``: losing a claim or
+a settlement in a database crash means a redelivery, never a lost event). A lost
+connection is replaced; only delivery to the handlers uses the pool.
 """
 
 from __future__ import annotations
@@ -24,11 +33,13 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+import orjson
 import psycopg
+from psycopg.types.json import set_json_loads
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -42,65 +53,55 @@ from rustok_outbox.publisher import NOTIFY_CHANNEL
 
 log = logging.getLogger("rustok.events.relay")
 
-CLAIM = text(
-    """
+# The relay's own statements run on a psycopg connection in autocommit mode (see
+# ``OutboxRelay._bookkeeping``): each is one statement, atomic by itself.
+CLAIM = """
     WITH due AS (
         SELECT id FROM sys_events
         WHERE dispatched_at IS NULL
           AND next_attempt_at <= now()
           AND (claim_expires_at IS NULL OR claim_expires_at < now())
         ORDER BY next_attempt_at, id
-        LIMIT :limit
+        LIMIT %(limit)s
         FOR UPDATE SKIP LOCKED
     )
     UPDATE sys_events AS e
-    SET claimed_by = :relay, claim_expires_at = now() + make_interval(secs => :lease)
+    SET claimed_by = %(relay)s, claim_expires_at = now() + make_interval(secs => %(lease)s)
     FROM due WHERE e.id = due.id
     RETURNING e.id, e.tenant_id, e.event_type, e.schema_version, e.payload, e.actor_id,
               e.correlation_id, e.causation_id, e.occurred_at, e.attempts
-    """
-)
-MARK_DISPATCHED = text(
-    """
+"""
+MARK_DISPATCHED = """
     UPDATE sys_events SET dispatched_at = now(), claimed_by = NULL, claim_expires_at = NULL, last_error = NULL
-    WHERE id = ANY(:ids) AND claimed_by = :relay
-    """
-)
-RESCHEDULE = text(
-    """
+    WHERE id = ANY(%(ids)s) AND claimed_by = %(relay)s
+"""
+RESCHEDULE = """
     UPDATE sys_events
-    SET attempts = attempts + 1, last_error = :error, claimed_by = NULL, claim_expires_at = NULL,
-        next_attempt_at = now() + make_interval(secs => :delay)
-    WHERE id = :id AND claimed_by = :relay
-    """
-)
-RELEASE = text(
-    """
+    SET attempts = attempts + 1, last_error = %(error)s, claimed_by = NULL, claim_expires_at = NULL,
+        next_attempt_at = now() + make_interval(secs => %(delay)s)
+    WHERE id = %(id)s AND claimed_by = %(relay)s
+"""
+RELEASE = """
     UPDATE sys_events SET claimed_by = NULL, claim_expires_at = NULL,
-        next_attempt_at = now() + make_interval(secs => :delay)
-    WHERE id = ANY(:ids) AND claimed_by = :relay
-    """
-)
-MOVE_TO_DLQ = text(
-    """
+        next_attempt_at = now() + make_interval(secs => %(delay)s)
+    WHERE id = ANY(%(ids)s) AND claimed_by = %(relay)s
+"""
+MOVE_TO_DLQ = """
     WITH dead AS (
-        DELETE FROM sys_events WHERE id = :id AND claimed_by = :relay
+        DELETE FROM sys_events WHERE id = %(id)s AND claimed_by = %(relay)s
         RETURNING id, tenant_id, event_type, schema_version, payload, actor_id, correlation_id,
                   causation_id, occurred_at
     )
     INSERT INTO sys_events_dlq (id, tenant_id, event_type, schema_version, payload, actor_id, correlation_id,
                                 causation_id, occurred_at, attempts, last_error, failed_handlers, failed_at)
     SELECT id, tenant_id, event_type, schema_version, payload, actor_id, correlation_id, causation_id,
-           occurred_at, :attempts, :error, :handlers, now()
+           occurred_at, %(attempts)s, %(error)s, %(handlers)s, now()
     FROM dead
-    """
-)
-NEXT_DUE = text(
-    """
+"""
+NEXT_DUE = """
     SELECT EXTRACT(EPOCH FROM (min(GREATEST(next_attempt_at, COALESCE(claim_expires_at, next_attempt_at))) - now()))
     FROM sys_events WHERE dispatched_at IS NULL
-    """
-)
+"""
 
 
 class TargetUnavailable(Exception):
@@ -157,30 +158,84 @@ class OutboxRelay:
         self.stats = RelayStats()
         self._wake = asyncio.Event()
         self.target_available = True
+        self._own: psycopg.AsyncConnection[Any] | None = None
+        """The running relay's bookkeeping connection (``run`` opens it)."""
+
+    @property
+    def connection_name(self) -> str:
+        """The ``application_name`` of the running relay's own connection (``pg_stat_activity``)."""
+        return f"rustok-relay {self.name}"
 
     # -- one round -----------------------------------------------------------------------
 
+    @contextlib.asynccontextmanager
+    async def _bookkeeping(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """An autocommit connection for the relay's statements on ``sys_events``.
+
+        A running relay (:meth:`run`) keeps its own beside the LISTEN connection: a round
+        at a steady write rate is one event, and borrowing a pooled connection through
+        SQLAlchemy for its claim, its settlement and the next due time cost several
+        times the statements themselves. A relay driven by :meth:`run_once` alone
+        borrows one from the engine's pool.
+        """
+        if self._own is not None:
+            yield self._own
+            return
+        async with self.ctx.db.engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            driver = (await autocommit.get_raw_connection()).driver_connection
+            if not isinstance(driver, psycopg.AsyncConnection):
+                raise TypeError(f"the engine's driver connection is a {type(driver).__name__}, not psycopg's")
+            yield driver
+
+    async def _open_own(self) -> None:
+        await self._close_own()
+        own = await psycopg.AsyncConnection.connect(
+            listen_conninfo(self.ctx.db.url), autocommit=True, application_name=self.connection_name
+        )
+        set_json_loads(orjson.loads, own)  # as the engine reads JSON
+        # A claim or settlement lost in a database crash only means a redelivery, which
+        # receipts make harmless: none of them waits for its WAL flush.
+        await own.execute("SET synchronous_commit = off")
+        self._own = own
+
+    async def _close_own(self) -> None:
+        own, self._own = self._own, None
+        if own is not None:
+            with contextlib.suppress(Exception):
+                await own.close()
+
     async def claim_batch(self) -> list[EventEnvelope]:
-        async with self.ctx.db.engine.begin() as conn:  # a plain connection: this path is hot
-            rows = (
-                await conn.execute(
-                    CLAIM, {"limit": self.settings.batch_size, "relay": self.name, "lease": self.settings.lease_seconds}
-                )
-            ).all()
+        async with self._bookkeeping() as conn:
+            cursor = await conn.execute(
+                CLAIM, {"limit": self.settings.batch_size, "relay": self.name, "lease": self.settings.lease_seconds}
+            )
+            rows = await cursor.fetchall()
         envelopes = [
             EventEnvelope(
-                id=row.id,
-                event_type=row.event_type,
-                schema_version=row.schema_version,
-                tenant_id=row.tenant_id,
-                occurred_at=row.occurred_at,
-                payload=row.payload,
-                actor_id=row.actor_id,
-                correlation_id=row.correlation_id,
-                causation_id=row.causation_id,
-                attempts=row.attempts,
+                id=event_id,
+                event_type=event_type,
+                schema_version=schema_version,
+                tenant_id=tenant_id,
+                occurred_at=occurred_at,
+                payload=payload,
+                actor_id=actor_id,
+                correlation_id=correlation_id,
+                causation_id=causation_id,
+                attempts=attempts,
             )
-            for row in rows
+            for (
+                event_id,
+                tenant_id,
+                event_type,
+                schema_version,
+                payload,
+                actor_id,
+                correlation_id,
+                causation_id,
+                occurred_at,
+                attempts,
+            ) in rows
         ]
         envelopes.sort(key=lambda e: e.id)
         return envelopes
@@ -207,51 +262,60 @@ class OutboxRelay:
 
     async def _settle(self, batch: Sequence[EventEnvelope], results: Sequence[DeliveryResult]) -> None:
         done = [envelope.id for envelope, result in zip(batch, results, strict=True) if result.ok]
-        async with self.ctx.db.engine.begin() as conn:  # a plain connection: this path is hot
-            if done:
-                await conn.execute(MARK_DISPATCHED, {"ids": done, "relay": self.name})
-            for envelope, result in zip(batch, results, strict=True):
-                if result.ok:
-                    continue
-                attempts = envelope.attempts + 1
-                error = result.summary()[:4000]
-                if result.invalid is not None or attempts >= self.settings.max_attempts:
-                    await conn.execute(
-                        MOVE_TO_DLQ,
-                        {
-                            "id": envelope.id,
-                            "relay": self.name,
-                            "attempts": attempts,
-                            "error": error,
-                            "handlers": sorted(result.failures),
-                        },
-                    )
-                    self.stats.dead += 1
-                    self.metrics.dead.inc()
-                    log.error(
-                        "event %s (%s) moved to the DLQ after %d attempt(s): %s",
-                        envelope.id,
-                        envelope.event_type,
-                        attempts,
-                        error,
-                    )
-                else:
-                    delay = retry_delay(attempts, self.settings)
-                    await conn.execute(
-                        RESCHEDULE, {"id": envelope.id, "relay": self.name, "error": error, "delay": delay}
-                    )
-                    self.stats.retried += 1
+        failed = [(envelope, result) for envelope, result in zip(batch, results, strict=True) if not result.ok]
+        async with self._bookkeeping() as conn:
+            if not failed:
+                # The usual round: one statement, atomic by itself.
+                if done:
+                    await conn.execute(MARK_DISPATCHED, {"ids": done, "relay": self.name})
+            else:
+                async with conn.transaction():
+                    if done:
+                        await conn.execute(MARK_DISPATCHED, {"ids": done, "relay": self.name})
+                    for envelope, result in failed:
+                        await self._settle_failure(conn, envelope, result)
         self.stats.dispatched += len(done)
         self.metrics.relayed.inc(len(done))
 
+    async def _settle_failure(
+        self, conn: psycopg.AsyncConnection[Any], envelope: EventEnvelope, result: DeliveryResult
+    ) -> None:
+        attempts = envelope.attempts + 1
+        error = result.summary()[:4000]
+        if result.invalid is not None or attempts >= self.settings.max_attempts:
+            await conn.execute(
+                MOVE_TO_DLQ,
+                {
+                    "id": envelope.id,
+                    "relay": self.name,
+                    "attempts": attempts,
+                    "error": error,
+                    "handlers": sorted(result.failures),
+                },
+            )
+            self.stats.dead += 1
+            self.metrics.dead.inc()
+            log.error(
+                "event %s (%s) moved to the DLQ after %d attempt(s): %s",
+                envelope.id,
+                envelope.event_type,
+                attempts,
+                error,
+            )
+        else:
+            delay = retry_delay(attempts, self.settings)
+            await conn.execute(RESCHEDULE, {"id": envelope.id, "relay": self.name, "error": error, "delay": delay})
+            self.stats.retried += 1
+
     async def _release(self, batch: Sequence[EventEnvelope], *, delay: float) -> None:
-        async with self.ctx.db.engine.begin() as conn:  # a plain connection: this path is hot
+        async with self._bookkeeping() as conn:
             await conn.execute(RELEASE, {"ids": [e.id for e in batch], "relay": self.name, "delay": delay})
         self.stats.released += len(batch)
 
     async def seconds_until_due(self) -> float | None:
-        async with self.ctx.db.engine.connect() as conn:
-            value = (await conn.execute(NEXT_DUE)).scalar()
+        async with self._bookkeeping() as conn:
+            row = await (await conn.execute(NEXT_DUE)).fetchone()
+        value = row[0] if row is not None else None
         return None if value is None else max(float(value), 0.0)
 
     # -- the loop ----------------------------------------------------------------------------
@@ -265,12 +329,17 @@ class OutboxRelay:
         try:
             while True:
                 try:
+                    if self._own is None or self._own.broken or self._own.closed:
+                        await self._open_own()
                     processed = await self.run_once()
                 except asyncio.CancelledError:
                     raise
                 except Exception:
                     log.exception("relay %s failed a round; retrying", self.name)
                     processed = 0
+                    # Its connection may be the cause: the next round opens a new one (and
+                    # until then the pool answers when the next event is due).
+                    await self._close_own()
                     await asyncio.sleep(1.0)
                 if processed >= self.settings.batch_size:
                     continue  # more may be waiting
@@ -279,6 +348,7 @@ class OutboxRelay:
             listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
+            await self._close_own()
 
     async def _idle(self) -> None:
         if self._wake.is_set():

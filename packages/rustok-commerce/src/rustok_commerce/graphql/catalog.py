@@ -621,16 +621,15 @@ async def resolve_set_variant_prices(
     price_list_id: uuid.UUID | None = None,
 ) -> Variant:
     ctx = request(info)
-    tenant = tenant_of(ctx)
-    await PriceService(ctx.app).set_prices(
-        tenant,
+    variant, _ = await PriceService(ctx.app).set_variant_prices(
+        tenant_of(ctx),
         variant_id,
         currency_code,
         [TierInput(p["amount"], _min_quantity(p)) for p in prices],
         price_list_id=price_list_id,
         actor_id=ctx.actor_id,
     )
-    return await VariantService(ctx.app).get(tenant.id, variant_id)
+    return variant
 
 
 @mutation.field("createPriceList")

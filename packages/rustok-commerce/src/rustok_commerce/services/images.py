@@ -84,7 +84,12 @@ def inspect_image(data: bytes) -> ImageInfo:
 
 def image_url(image: ProductImage) -> str:
     """Where the image's file is served."""
-    return f"/api/v1/commerce/images/{image.id}/file"
+    return image_file_url(image.id)
+
+
+def image_file_url(image_id: uuid.UUID) -> str:
+    """Where the file of the image with this id is served."""
+    return f"/api/v1/commerce/images/{image_id}/file"
 
 
 def remove_files_after_commit(session: AsyncSession, storage: MediaStorage | None, keys: Iterable[str]) -> None:

@@ -123,6 +123,27 @@ class PriceService:
 
         An empty ``tiers`` removes them all. Returns the tiers now stored, ascending.
         """
+        _, stored = await self.set_variant_prices(
+            tenant, variant_id, currency_code, tiers, price_list_id=price_list_id, actor_id=actor_id, session=session
+        )
+        return stored
+
+    async def set_variant_prices(
+        self,
+        tenant: TenantContext,
+        variant_id: uuid.UUID,
+        currency_code: Any,
+        tiers: Sequence[TierInput],
+        *,
+        price_list_id: uuid.UUID | None = None,
+        actor_id: uuid.UUID | None,
+        session: AsyncSession | None = None,
+    ) -> tuple[Variant, list[Price]]:
+        """:meth:`set_prices`, also returning the variant as the write read it.
+
+        Callers that answer with the variant (the GraphQL mutation) need not read it again
+        in a session of their own after the commit.
+        """
         currency = check_currency(currency_code)
         checked = check_tiers(tiers, base=price_list_id is None)
         async with self.ctx.db.transaction(tenant.id, session) as tx:
@@ -130,7 +151,8 @@ class PriceService:
             if price_list_id is not None:
                 await self._require_list(tx, price_list_id)
             existing = await self._tiers(tx, variant.id, currency, price_list_id)
-            return await self._replace(tx, tenant.id, variant, currency, price_list_id, existing, checked, actor_id)
+            stored = await self._replace(tx, tenant.id, variant, currency, price_list_id, existing, checked, actor_id)
+            return variant, stored
 
     async def set_price(
         self,

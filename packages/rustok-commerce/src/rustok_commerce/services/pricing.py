@@ -10,10 +10,9 @@ For a (variant, currency, quantity, moment):
 4. no offer at all: the variant cannot be bought in that currency (``None``).
 
 :func:`resolve_prices` answers for many variants in one currency with one SQL query;
-:func:`resolve_prices_in_every_currency` answers in every currency they are priced in,
-also with one query (the index's product documents use it). :func:`next_price_change`
-says when the answer may change by itself: the next start or end of a price list's
-window.
+:func:`prices_and_next_change` answers for one unit in every currency they are priced
+in, and says when those answers may change by themselves (the next start or end of a
+price list's window), also with one query (the index's product documents use it).
 """
 
 from __future__ import annotations
@@ -23,11 +22,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, Uuid, and_, any_, bindparam, func, or_, select, union_all
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ColumnElement, and_, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rustok_commerce.models import Price, PriceList
+from rustok_commerce.services.scoped_sql import scoped_tenant
+
+EVERY_PRICE_WITH_WINDOWS = text(
+    """
+    SELECT p.currency_code, p.variant_id, p.amount, p.min_quantity, p.price_list_id, l.type, l.starts_at, l.ends_at
+    FROM commerce_prices p
+    LEFT JOIN commerce_price_lists l ON l.id = p.price_list_id AND l.tenant_id = :tenant
+    WHERE p.tenant_id = :tenant AND p.variant_id = ANY(CAST(:variants AS uuid[]))
+      AND (p.price_list_id IS NULL OR l.is_active)
+    """
+)
+"""Every base price, and every price in an active list whatever its window, of some variants."""
 
 
 @dataclass(frozen=True)
@@ -102,12 +112,6 @@ def pick(variant_id: uuid.UUID, currency: str, quantity: int, rows: Iterable[Pri
     )
 
 
-def _among(column: SQLColumnExpression[uuid.UUID], values: Iterable[uuid.UUID]) -> ColumnElement[bool]:
-    """``column = ANY(:ids)`` with one array parameter: an index batch may name more variants than
-    a statement may have parameters (``IN`` takes one per value)."""
-    return column == any_(bindparam(None, list(values), type_=ARRAY(Uuid())))
-
-
 def _applicable(moment: datetime) -> ColumnElement[bool]:
     """Rows that count at ``moment``: base prices, and prices of lists active then."""
     return or_(
@@ -167,57 +171,35 @@ async def resolve_prices(
     return _resolve(found, wanted, currency, quantities)
 
 
-async def resolve_prices_in_every_currency(
-    session: AsyncSession,
-    variant_ids: Iterable[uuid.UUID],
-    quantities: Mapping[uuid.UUID, int] | None = None,
-    *,
-    at: datetime | None = None,
-) -> dict[str, dict[uuid.UUID, ResolvedPrice]]:
-    """Currency → what :func:`resolve_prices` answers in it, for every currency any variant has (one query)."""
-    wanted = list(dict.fromkeys(variant_ids))
-    if not wanted:
-        return {}
-    statement = (
-        select(
-            Price.currency_code, Price.variant_id, Price.amount, Price.min_quantity, Price.price_list_id, PriceList.type
-        )
-        .outerjoin(PriceList, PriceList.id == Price.price_list_id)
-        .where(_among(Price.variant_id, wanted), _applicable(at or datetime.now(UTC)))
-    )
-    by_currency: dict[str, list[tuple[uuid.UUID, int, int, uuid.UUID | None, str | None]]] = {}
-    for currency, variant_id, amount, tier, list_id, kind in (await session.execute(statement)).all():
-        by_currency.setdefault(currency, []).append((variant_id, amount, tier, list_id, kind))
-    resolved = {
-        currency: _resolve(rows, wanted, currency, quantities) for currency, rows in sorted(by_currency.items())
-    }
-    return {currency: prices for currency, prices in resolved.items() if prices}
-
-
-async def next_price_change(
+async def prices_and_next_change(
     session: AsyncSession, variant_ids: Iterable[uuid.UUID], *, at: datetime | None = None
-) -> dict[uuid.UUID, datetime]:
-    """When each variant's resolved prices may next change by themselves (one query).
+) -> tuple[dict[str, dict[uuid.UUID, ResolvedPrice]], dict[uuid.UUID, datetime]]:
+    """Unit prices (quantity 1) in every currency the variants have, and when each variant's may next change.
 
-    That is the earliest ``starts_at`` or ``ends_at`` after ``at`` (default now) of an
-    active price list holding a price of the variant; variants without one are missing.
-    Writes (prices, lists) change prices too, but they publish events; the passing of
-    a window's bound does not.
+    Currency → what :func:`resolve_prices` answers in it; variant → the earliest
+    ``starts_at`` or ``ends_at`` after ``at`` (default now) of an active price list
+    holding a price of the variant (variants without one are missing). Writes change
+    prices too, but they publish events; the passing of a window's bound does not.
+
+    One read serves both: the base prices and the prices of every active list, whose
+    windows are judged here. A plain statement scoped explicitly to the session's
+    tenant (:mod:`rustok_commerce.services.scoped_sql`): it runs on every reindex of a
+    product, and the ORM's per-statement work costs more than the query.
     """
     wanted = list(dict.fromkeys(variant_ids))
     if not wanted:
-        return {}
+        return {}, {}
     moment = at or datetime.now(UTC)
-    bounds = union_all(
-        *(
-            select(Price.variant_id.label("variant_id"), bound.label("at"))
-            .join(PriceList, PriceList.id == Price.price_list_id)
-            .where(_among(Price.variant_id, wanted), PriceList.is_active.is_(True), bound > moment)
-            for bound in (PriceList.starts_at, PriceList.ends_at)
-        )
-    ).subquery()
-    statement = select(bounds.c.variant_id, func.min(bounds.c.at)).group_by(bounds.c.variant_id)
+    rows = await session.execute(EVERY_PRICE_WITH_WINDOWS, {"tenant": scoped_tenant(session), "variants": wanted})
+    by_currency: dict[str, list[tuple[uuid.UUID, int, int, uuid.UUID | None, str | None]]] = {}
     changes: dict[uuid.UUID, datetime] = {}
-    for variant_id, when in (await session.execute(statement)).all():
-        changes[variant_id] = when
-    return changes
+    for currency, variant_id, amount, tier, list_id, kind, starts_at, ends_at in rows.all():
+        if list_id is not None:
+            for bound in (starts_at, ends_at):
+                if bound is not None and bound > moment and (variant_id not in changes or bound < changes[variant_id]):
+                    changes[variant_id] = bound
+            if (starts_at is not None and starts_at > moment) or (ends_at is not None and ends_at <= moment):
+                continue  # outside its window: not applicable now
+        by_currency.setdefault(currency, []).append((variant_id, amount, tier, list_id, kind))
+    resolved = {currency: _resolve(found, wanted, currency, None) for currency, found in sorted(by_currency.items())}
+    return {currency: prices for currency, prices in resolved.items() if prices}, changes

@@ -8,6 +8,8 @@ storefront keeps answering from the rows already there. Rows that no page rewrot
 write stamps ``indexed_at`` with the clock, so "written before the rebuild started"
 is exactly "not confirmed by this rebuild". Event handlers may run alongside: they
 take the same per-entity locks, and whatever they write is newer than the start.
+A rebuild computes every search vector anew (``fresh``), where a reindex keeps the
+vector of a row whose text did not change.
 """
 
 from __future__ import annotations
@@ -120,7 +122,7 @@ class IndexRebuilder:
             async with self.ctx.db.session(tenant.id) as session, session.begin():
                 ids = await self.owners.entity_ids(session, tenant.id, entity_type, after=after, limit=batch_size)
                 result = await self.writer.reindex(
-                    session, tenant.id, entity_type, ids, enabled_modules=tenant.enabled_modules
+                    session, tenant.id, entity_type, ids, enabled_modules=tenant.enabled_modules, fresh=True
                 )
             summary.entities += len(ids)
             summary.written += result.written
@@ -150,7 +152,9 @@ class IndexRebuilder:
         after: uuid.UUID | None = None
         while True:
             ids = await self.owners.entity_ids(session, tenant_id, entity_type, after=after, limit=batch_size)
-            total += await self.writer.reindex(session, tenant_id, entity_type, ids, enabled_modules=enabled_modules)
+            total += await self.writer.reindex(
+                session, tenant_id, entity_type, ids, enabled_modules=enabled_modules, fresh=True
+            )
             if len(ids) < batch_size:
                 break
             after = ids[-1]
