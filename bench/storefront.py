@@ -1398,7 +1398,7 @@ def render(
     clone_seconds: float,
     cache_setting: str | None,
     fast_path_setting: str | None,
-    responder: bool,
+    responder: bool | None,
     search: Sequence[SearchTiming],
     http: HttpReport | None,
     started: datetime,
@@ -1467,7 +1467,9 @@ def render(
     add(
         f"- Response cache setting: {f'`{cache_setting}`' if cache_setting else 'none found in the settings model'}; "
         f"fast path setting: {f'`{fast_path_setting}`' if fast_path_setting else 'none found'}; "
-        f"a GraphQL responder (cache / fast path) is {'installed' if responder else 'not installed'} in this build."
+        "a GraphQL responder (cache / fast path) is "
+        + {True: "installed", False: "not installed", None: "not looked for (search skipped)"}[responder]
+        + " in this build."
     )
     add("")
     if http is not None:
@@ -1705,7 +1707,7 @@ def main() -> None:
     cache_setting = find_setting("response_cache")
     fast_path_setting = find_setting("fast_path")
     search: list[SearchTiming] = []
-    responder = False
+    responder: bool | None = None
     if "search" not in skip:
         search, responder = asyncio.run(time_search(database_url, args.search_runs))
     http: HttpReport | None = None
