@@ -72,15 +72,20 @@ def _projection(shape: Shape, keys: frozenset[str]) -> Projection:
     for f in fields:
         columns.extend(c for c in f.columns if c not in columns)
     position = {c: n for n, c in enumerate(columns)}
-    plain = tuple((f.key, position[f.columns[0]]) for f in fields if f.make is None)
-    made = tuple((f.key, f.make, tuple(position[c] for c in f.columns)) for f in fields if f.make is not None)
-
-    def build(row: Sequence[Any], start: int) -> dict[str, Any]:
-        node = {key: row[start + n] for key, n in plain}
-        for key, make, at in made:
-            node[key] = make(*[row[start + n] for n in at])
-        return node
-
+    # One function per projection, generated as source (as the fast path's completions
+    # are): a dict display of the keys, each a row item or a maker's call on row items,
+    # costs no loop and no argument list per key. Plain keys first, then made ones.
+    namespace: dict[str, Any] = {}
+    entries = [f"{f.key!r}: row[start + {position[f.columns[0]]}]" for f in fields if f.make is None]
+    for n, f in enumerate(fields):
+        if f.make is not None:
+            namespace[f"make{n}"] = f.make
+            arguments = ", ".join(f"row[start + {position[c]}]" for c in f.columns)
+            entries.append(f"{f.key!r}: make{n}({arguments})")
+    source = f"def build(row, start):\n    return {{{', '.join(entries)}}}"
+    # The source holds only repr() of the keys, positions and names of this namespace.
+    exec(compile(source, f"<node of {', '.join(sorted(keys)) or 'nothing'}>", "exec"), namespace)
+    build: Callable[[Sequence[Any], int], dict[str, Any]] = namespace["build"]
     return Projection(tuple(columns), build)
 
 
