@@ -1514,8 +1514,8 @@ def render(
                 f"Calibration, same run: a bare Starlette endpoint running the same one indexed query as "
                 f"`catalogProducts(first: 20)` (psycopg pool, rows as dicts, orjson; no GraphQL, tenant or shaping) "
                 f"answered {c.graphql.rps:,.0f} req/s (p50 {c.graphql.p50_ms:.2f} ms, p99 {c.graphql.p99_ms:.2f} ms): "
-                f"**{c.ratio:.1%}** of the bare catalog answer — the ceiling for any Python server that reads the "
-                "database per request on this machine, to read the cold shares against."
+                f"**{c.ratio:.1%}** of the bare catalog answer — about the most a Python server that runs one "
+                "query per request reaches on this machine, to read the cold shares against."
             )
         add("")
         add(
