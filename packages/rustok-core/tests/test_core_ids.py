@@ -9,7 +9,7 @@ import pytest
 from ulid import ULID
 
 from rustok_core import ErrorCode, Validation, generate_id, parse_id
-from rustok_core.ids import UlidTexts, id_to_ulid
+from rustok_core.ids import UlidTexts, find_id, id_to_ulid
 
 
 def test_generate_id_returns_a_uuid() -> None:
@@ -160,3 +160,18 @@ def test_ulid_texts_start_afresh_in_a_new_millisecond() -> None:
     second = texts.next()
     assert ULID.from_str(second).milliseconds == ULID.from_str(first).milliseconds + 1
     assert first < second
+
+
+# -- find_id: text that may or may not be an id -----------------------------------------------
+
+
+def test_find_id_reads_both_forms_and_answers_none_for_anything_else() -> None:
+    value = uuid.UUID("01890a5d-ac96-774b-bcce-b302099a8057")
+    ulid_text = id_to_ulid(value)
+    for text in (ulid_text, ulid_text.lower(), f" {ulid_text} ", str(value), value.hex, f"{{{value}}}", value.urn):
+        assert find_id(text) == value, text
+        assert parse_id(text) == value, text
+    for text in ("", "acme", "shop-1", "x" * 26, value.hex[:31], str(value)[:-1] + "g", "8" + ulid_text[1:]):
+        assert find_id(text) is None, text
+        with pytest.raises(Validation):
+            parse_id(text)

@@ -22,24 +22,36 @@ def generate_id() -> uuid.UUID:
     return ULID().to_uuid()
 
 
+def find_id(text: str) -> uuid.UUID | None:
+    """ULID or UUID text (surrounding blanks ignored) as a UUID; ``None`` when it is neither.
+
+    For text that may be an id or something else (a tenant key: id or slug). Text too
+    short to be either is refused without trying a parser (no exception raised and caught).
+    """
+    text = text.strip()
+    if len(text) == 26:
+        try:
+            return ULID.from_str(text.upper()).to_uuid()
+        except ValueError:
+            return None
+    if len(text) < 32:  # every UUID form holds 32 hex digits
+        return None
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        return None
+
+
 def parse_id(value: str | uuid.UUID, *, field: str = "id") -> uuid.UUID:
     """Parse ULID or UUID text into a UUID; anything else is a ``VALIDATION`` error."""
     if isinstance(value, uuid.UUID):
         return value
     if not isinstance(value, str):
         raise Validation(f"{field} must be a ULID or UUID string", field=field)
-    text = value.strip()
-    if len(text) == 26:
-        try:
-            return ULID.from_str(text.upper()).to_uuid()
-        except ValueError:
-            pass
-    else:
-        try:
-            return uuid.UUID(text)
-        except ValueError:
-            pass
-    raise Validation(f"{field} is not a valid ULID or UUID: {value!r}", field=field)
+    found = find_id(value)
+    if found is None:
+        raise Validation(f"{field} is not a valid ULID or UUID: {value!r}", field=field)
+    return found
 
 
 def id_to_ulid(value: uuid.UUID) -> str:

@@ -20,7 +20,7 @@ from starlette.requests import HTTPConnection
 
 from rustok_core.context import TenantContext
 from rustok_core.errors import BootError, Forbidden, NotFound, Validation
-from rustok_core.ids import parse_id
+from rustok_core.ids import find_id
 from rustok_core.net import TrustedProxies, normalize_host
 from rustok_core.settings import Settings
 from rustok_tenant.services import TenantService
@@ -28,8 +28,6 @@ from rustok_tenant.slugs import SLUG_RE
 
 MODES = ("header", "host", "subdomain", "default")
 MAX_KEY_LENGTH = 128
-MIN_ID_LENGTH = 26
-"""The shortest text :func:`~rustok_core.ids.parse_id` accepts (a ULID; UUID text is longer)."""
 
 
 class TenantResolver:
@@ -83,10 +81,7 @@ class TenantResolver:
         text = key.strip()
         if len(text) > MAX_KEY_LENGTH:
             raise Validation(f"the {self.header} header is too long", field=self.header)
-        try:  # shorter text (most slugs) cannot parse: spare raising the exception
-            as_id = parse_id(text) if len(text) >= MIN_ID_LENGTH else None
-        except Validation:
-            as_id = None
+        as_id = find_id(text)
         if as_id is not None:
             found = await self.tenants.lookup("id", as_id)
             if found is not None or not SLUG_RE.match(text):

@@ -19,7 +19,7 @@ from rustok_core.db import translate_db_error
 from rustok_core.errors import BootError, Conflict, Internal, NotFound, RustokError, Validation
 from rustok_core.events import DomainEvent, EventPublisher
 from rustok_core.events.core_events import ModuleDisabled, ModuleEnabled, TenantCreated, TenantUpdated
-from rustok_core.ids import generate_id, parse_id
+from rustok_core.ids import find_id, generate_id
 from rustok_core.module import ModuleKind
 from rustok_tenant.lookups import keys_of, tenant_lookups
 from rustok_tenant.models import Tenant, TenantDomain, TenantModule
@@ -78,7 +78,7 @@ class TenantService:
             stmt = stmt.where(Tenant.id == key)
         else:
             text = key.strip() if isinstance(key, str) else ""
-            as_id = _try_parse_id(text)
+            as_id = find_id(text)
             as_slug = text if SLUG_RE.match(text) else None
             if as_id is None and as_slug is None:
                 raise Validation(f"{text!r} is neither a tenant id nor a tenant slug", field="tenant")
@@ -350,13 +350,6 @@ class TenantService:
 
 
 _PROFILE_FIELDS = ("name", "isActive", "defaultLocale", "locales")
-
-
-def _try_parse_id(text: str) -> uuid.UUID | None:
-    try:
-        return parse_id(text)
-    except Validation:
-        return None
 
 
 def _validate_name(name: str) -> str:
