@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from rustok_index.services.reader import StorefrontReader, driver_sql
 from rustok_server.boot import Platform
+from rustok_testing.events import eventually
 from rustok_testing.queries import count_queries
 
 
@@ -51,9 +52,19 @@ async def test_reads_run_outside_transactions_and_decode_json(platform: Platform
 
 async def test_disposing_the_database_closes_the_read_pool_and_a_later_read_opens_it_again(platform: Platform) -> None:
     reader = StorefrontReader(platform.ctx.db)
-    await reader.rows("SELECT 1 AS x", {})
+    (before,) = await reader.rows("SELECT pg_backend_pid() AS pid", {})
     await platform.ctx.db.dispose()
-    assert [tuple(row) for row in await reader.rows("SELECT 2 AS x", {})] == [(2,)]
+
+    async def gone() -> bool:  # the server ends a backend just after its client closed it
+        async with platform.ctx.db.engine.connect() as conn:
+            found = await conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": before.pid}
+            )
+            return found.scalar_one() == 0
+
+    assert await eventually(gone), "the read pool's connection outlived dispose()"
+    (after,) = await reader.rows("SELECT pg_backend_pid() AS pid", {})
+    assert after.pid != before.pid
 
 
 async def test_a_cancelled_statement_does_not_leave_a_busy_connection_in_the_pool(platform: Platform) -> None:

@@ -16,7 +16,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from rustok_core.db.database import normalize_url
+from rustok_core.db.database import driver_conninfo, normalize_url
 from rustok_core.errors import BootError
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,7 @@ def start_embedded_postgres(data_dir: str | Path, *, database: str = "rustok") -
 
 def ensure_database(admin_url: str, database: str) -> None:
     """Create ``database`` on the server behind ``admin_url`` unless it exists."""
-    url = make_url(normalize_url(admin_url))
-    conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
+    with psycopg.connect(driver_conninfo(admin_url), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         if not exists:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))

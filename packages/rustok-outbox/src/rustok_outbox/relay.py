@@ -41,9 +41,9 @@ import orjson
 import psycopg
 from psycopg.types.json import set_json_loads
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from rustok_core.context import AppContext
+from rustok_core.db import driver_conninfo
 from rustok_core.events import EventEnvelope
 from rustok_core.ids import generate_id, id_to_ulid
 from rustok_outbox.backoff import retry_delay
@@ -144,10 +144,6 @@ def relay_id() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}:{id_to_ulid(generate_id())[-6:]}"
 
 
-def listen_conninfo(database_url: str) -> str:
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 class OutboxRelay:
     def __init__(self, ctx: AppContext, target: RelayTarget, metrics: EventMetrics, *, name: str | None = None) -> None:
         self.ctx = ctx
@@ -191,7 +187,7 @@ class OutboxRelay:
     async def _open_own(self) -> None:
         await self._close_own()
         own = await psycopg.AsyncConnection.connect(
-            listen_conninfo(self.ctx.db.url), autocommit=True, application_name=self.connection_name
+            driver_conninfo(self.ctx.db.url), autocommit=True, application_name=self.connection_name
         )
         set_json_loads(orjson.loads, own)  # as the engine reads JSON
         # A claim or settlement lost in a database crash only means a redelivery, which
@@ -368,7 +364,7 @@ class OutboxRelay:
 
     async def _listen(self) -> None:
         delay = 0.1
-        conninfo = listen_conninfo(self.ctx.db.url)
+        conninfo = driver_conninfo(self.ctx.db.url)
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:

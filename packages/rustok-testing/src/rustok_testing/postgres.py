@@ -20,7 +20,7 @@ import psycopg
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from rustok_core.db import normalize_url
+from rustok_core.db import driver_conninfo, normalize_url
 from rustok_core.embedded import start_embedded_postgres
 from rustok_core.migrations import MigrationRunner
 from rustok_core.registry import ModuleRegistry
@@ -44,8 +44,8 @@ def with_database(url: str, database: str) -> str:
     return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
-def libpq(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+libpq = driver_conninfo
+"""A database URL as a libpq connection string (psycopg's own connections)."""
 
 
 @contextmanager

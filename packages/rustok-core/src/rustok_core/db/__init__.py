@@ -9,7 +9,7 @@ administration, index rebuilds).
 """
 
 from rustok_core.db.base import Base, TenantOwned, Timestamped, Versioned, expect_version, metadata
-from rustok_core.db.database import Database, normalize_url
+from rustok_core.db.database import Database, driver_conninfo, normalize_url
 from rustok_core.db.errors import translate_db_error
 from rustok_core.db.scoping import TenantIsolationError, after_commit
 
@@ -21,6 +21,7 @@ __all__ = [
     "Timestamped",
     "Versioned",
     "after_commit",
+    "driver_conninfo",
     "expect_version",
     "metadata",
     "normalize_url",

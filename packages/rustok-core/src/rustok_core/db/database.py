@@ -32,6 +32,12 @@ def normalize_url(url: str) -> str:
     return parsed.set(drivername=DRIVER).render_as_string(hide_password=False)
 
 
+def driver_conninfo(url: str) -> str:
+    """A database URL (``postgresql+psycopg://…`` and the like) as a libpq connection string,
+    for connections psycopg opens itself (the read pool, the relay's, tools)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def _bind(bind: AsyncConnection | None) -> dict[str, Any]:
     return {"bind": bind} if bind is not None else {}
 
@@ -62,7 +68,7 @@ class Database:
             json_deserializer=orjson.loads,
         )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=RustokSession)
-        self.reads = ReadConnections(self.url, max_size=read_pool_size)
+        self.reads = ReadConnections(driver_conninfo(self.url), max_size=read_pool_size)
         """Autocommit connections for one-statement reads (storefront), beside the engine's pool."""
 
     def session(self, tenant_id: uuid.UUID, *, bind: AsyncConnection | None = None) -> AsyncSession:

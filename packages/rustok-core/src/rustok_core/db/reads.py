@@ -22,12 +22,6 @@ import orjson
 import psycopg
 from psycopg.adapt import Loader
 from psycopg_pool import AsyncConnectionPool
-from sqlalchemy.engine import make_url
-
-
-def driver_conninfo(url: str) -> str:
-    """A SQLAlchemy URL (``postgresql+psycopg://…``) as a libpq connection string."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class _JsonLoader(Loader):
@@ -44,10 +38,10 @@ async def _configure(connection: psycopg.AsyncConnection[Any]) -> None:
 class ReadConnections:
     """A lazily opened pool of autocommit connections (at most ``max_size``)."""
 
-    def __init__(self, url: str, *, max_size: int) -> None:
+    def __init__(self, conninfo: str, *, max_size: int) -> None:
         if max_size < 1:
             raise ValueError("max_size must be at least 1")
-        self._conninfo = driver_conninfo(url)
+        self._conninfo = conninfo
         self.max_size = max_size
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
         self._lock = asyncio.Lock()
