@@ -50,7 +50,6 @@ from graphql import (
     OperationDefinitionNode,
     SelectionSetNode,
     VariableDefinitionNode,
-    get_named_type,
 )
 from graphql.pyutils import Undefined
 
@@ -113,8 +112,7 @@ def compile_operation(
         if field is None or read is None:
             raise NotPlannable(f"root field {name} has no storefront read")
         takes_arguments = bool(field.args) or any(node.arguments for node in nodes)
-        complete = _complete(field.type, nodes, fragments)
-        needs = _needs(field.type, nodes, fragments)
+        complete, needs = _complete(field.type, nodes, fragments)
         roots.append(RootField(key, field, nodes[0], read, complete, takes_arguments, needs))
     return OperationPlan(tuple(operation.variable_definitions or ()), tuple(roots))
 
@@ -164,13 +162,14 @@ def _collect(
 
 def _complete(
     type_: GraphQLOutputType, nodes: Sequence[FieldNode], fragments: Mapping[str, FragmentDefinitionNode]
-) -> Complete:
+) -> tuple[Complete, Needs]:
+    """The completion of ``nodes``' values of ``type_``, and the source keys it reads (one walk)."""
     nullable = True
     if isinstance(type_, GraphQLNonNull):
         nullable = False
         type_ = type_.of_type
     if isinstance(type_, GraphQLScalarType | GraphQLEnumType):
-        return _leaf(type_, nullable=nullable)
+        return _leaf(type_, nullable=nullable), {}
     if isinstance(type_, GraphQLList):
         return _list(type_.of_type, nodes, fragments, nullable=nullable)
     if isinstance(type_, GraphQLObjectType):
@@ -184,7 +183,7 @@ def _list(
     fragments: Mapping[str, FragmentDefinitionNode],
     *,
     nullable: bool,
-) -> Complete:
+) -> tuple[Complete, Needs]:
     if isinstance(item_type, GraphQLNonNull) and (item_type.of_type is GraphQLString or item_type.of_type is GraphQLID):
         # [String!]: a list of str is its own completion.
         item = _leaf(item_type.of_type, nullable=False)
@@ -200,8 +199,8 @@ def _list(
                 raise Fallback("not a list")
             return [item(element) for element in value]
 
-        return strings
-    item = _complete(item_type, nodes, fragments)
+        return strings, {}
+    item, needs = _complete(item_type, nodes, fragments)
 
     def complete_list(value: Any) -> Any:
         if type(value) is list or type(value) is tuple:
@@ -212,7 +211,7 @@ def _list(
             raise Fallback("null in a non-null position")
         raise Fallback("not a list")
 
-    return complete_list
+    return complete_list, needs
 
 
 def _object(
@@ -221,11 +220,12 @@ def _object(
     fragments: Mapping[str, FragmentDefinitionNode],
     *,
     nullable: bool,
-) -> Complete:
+) -> tuple[Complete, Needs]:
     if type_.is_type_of is not None:
         raise NotPlannable(f"{type_.name} checks is_type_of")
     selection_sets = [node.selection_set for node in nodes if node.selection_set is not None]
     fields: list[tuple[str, str | None, Complete]] = []
+    needs: dict[str, Needs] = {}
     for key, field_nodes in _collect(selection_sets, type_, fragments).items():
         name = field_nodes[0].name.value
         if name == "__typename":
@@ -234,8 +234,11 @@ def _object(
         field = type_.fields.get(name)
         if field is None or field.args or any(node.arguments for node in field_nodes):
             raise NotPlannable(f"{type_.name}.{name}")
-        fields.append((key, _source_key(field, name), _complete(field.type, field_nodes, fragments)))
-    return _object_completion(tuple(fields), type_.name, nullable)
+        source = _source_key(field, name)
+        complete, below = _complete(field.type, field_nodes, fragments)
+        fields.append((key, source, complete))
+        needs[source] = _merged(needs[source], below) if source in needs else below
+    return _object_completion(tuple(fields), type_.name, nullable), needs
 
 
 def _object_completion(plan: Sequence[tuple[str, str | None, Complete]], type_name: str, nullable: bool) -> Complete:
@@ -278,26 +281,6 @@ def _object_completion(plan: Sequence[tuple[str, str | None, Complete]], type_na
 
 _INLINE_CHECKS: weakref.WeakKeyDictionary[Complete, str] = weakref.WeakKeyDictionary()
 """Leaf completions with the expression (``{v}``: the value) under which they return the value unchanged."""
-
-
-def _needs(
-    type_: GraphQLOutputType, nodes: Sequence[FieldNode], fragments: Mapping[str, FragmentDefinitionNode]
-) -> Needs:
-    """The source keys the completion of ``nodes`` reads (called after :func:`_complete` accepted them)."""
-    named = get_named_type(type_)
-    if not isinstance(named, GraphQLObjectType):
-        return {}
-    selection_sets = [node.selection_set for node in nodes if node.selection_set is not None]
-    needs: dict[str, Needs] = {}
-    for field_nodes in _collect(selection_sets, named, fragments).values():
-        name = field_nodes[0].name.value
-        if name == "__typename":
-            continue
-        field = named.fields[name]
-        source = _source_key(field, name)
-        below = _needs(field.type, field_nodes, fragments)
-        needs[source] = _merged(needs[source], below) if source in needs else below
-    return needs
 
 
 def _merged(a: Needs, b: Needs) -> Needs:
