@@ -49,6 +49,49 @@ LOCK = text(
     "FROM (SELECT DISTINCT k FROM unnest(CAST(:ids AS uuid[])) AS u(k) ORDER BY k) AS keys"
 )
 
+
+def _documents_with_vectors(table: str, key: str, weighted: Sequence[str], searched: Sequence[str]) -> str:
+    """The ``docs`` CTE: the given documents (``given``), each with its search vector.
+
+    ``weighted`` are the texts of weights A, B, C (SQL over ``g``, the given document);
+    ``searched`` the stored columns they are made from. A row whose searched columns and
+    configuration are unchanged keeps its stored vector unless ``:fresh`` (a rebuild).
+    """
+    unchanged = " AND ".join(f"e.{column} IS NOT DISTINCT FROM g.{column}" for column in searched)
+    vector = " || ".join(
+        f"setweight(to_tsvector(g.cfg, {part}), '{weight}')" for weight, part in zip("ABC", weighted, strict=True)
+    )
+    return f"""docs AS (
+    SELECT g.*, CASE
+        WHEN NOT CAST(:fresh AS boolean) AND e.search_config = g.cfg AND {unchanged} THEN e.search_vector
+        ELSE {vector}
+    END AS vector
+    FROM given g
+    LEFT JOIN {table} e ON e.tenant_id = :tenant AND e.{key} = g.{key} AND e.locale = g.locale
+)"""
+
+
+CONTENT_DOCS = _documents_with_vectors(
+    "index_content",
+    "node_id",
+    (
+        "g.title",
+        "concat_ws(' ', g.excerpt, array_to_string(g.tags, ' '))",
+        "concat_ws(' ', g.body_text, g.category_name)",
+    ),
+    ("title", "excerpt", "tags", "body_text", "category_name"),
+)
+PRODUCT_DOCS = _documents_with_vectors(
+    "index_products",
+    "product_id",
+    (
+        "g.title",
+        "concat_ws(' ', g.subtitle, array_to_string(g.tags, ' '))",
+        "concat_ws(' ', g.description, g.category_names)",  # the names stand in the stored categories
+    ),
+    ("title", "subtitle", "tags", "description", "categories"),
+)
+
 CONTENT_UPSERT = text(
     f"""
 WITH given AS (
@@ -59,19 +102,7 @@ WITH given AS (
         category_name text, category_slug text, tags text[], parent_id uuid, root_id uuid, reply_count integer,
         meta_title text, meta_description text, extra jsonb, published_at timestamptz, config_name text)
 ),
-docs AS (
-    SELECT g.*, CASE
-        WHEN NOT CAST(:fresh AS boolean) AND e.search_config = g.cfg AND e.title IS NOT DISTINCT FROM g.title
-            AND e.excerpt IS NOT DISTINCT FROM g.excerpt AND e.tags IS NOT DISTINCT FROM g.tags
-            AND e.body_text IS NOT DISTINCT FROM g.body_text AND e.category_name IS NOT DISTINCT FROM g.category_name
-        THEN e.search_vector
-        ELSE setweight(to_tsvector(g.cfg, g.title), 'A')
-            || setweight(to_tsvector(g.cfg, concat_ws(' ', g.excerpt, array_to_string(g.tags, ' '))), 'B')
-            || setweight(to_tsvector(g.cfg, concat_ws(' ', g.body_text, g.category_name)), 'C')
-    END AS vector
-    FROM given g
-    LEFT JOIN index_content e ON e.tenant_id = :tenant AND e.node_id = g.node_id AND e.locale = g.locale
-),
+{CONTENT_DOCS},
 written AS (
     INSERT INTO index_content AS t (
         id, tenant_id, node_id, locale, locales, module, kind, title, slug, status, excerpt, body_text,
@@ -119,19 +150,7 @@ WITH given AS (
         meta_description text, thumbnail text, extra jsonb, published_at timestamptz, created_at timestamptz,
         config_name text)
 ),
-docs AS (
-    SELECT g.*, CASE
-        WHEN NOT CAST(:fresh AS boolean) AND e.search_config = g.cfg AND e.title IS NOT DISTINCT FROM g.title
-            AND e.subtitle IS NOT DISTINCT FROM g.subtitle AND e.tags IS NOT DISTINCT FROM g.tags
-            AND e.description IS NOT DISTINCT FROM g.description AND e.categories IS NOT DISTINCT FROM g.categories
-        THEN e.search_vector
-        ELSE setweight(to_tsvector(g.cfg, g.title), 'A')
-            || setweight(to_tsvector(g.cfg, concat_ws(' ', g.subtitle, array_to_string(g.tags, ' '))), 'B')
-            || setweight(to_tsvector(g.cfg, concat_ws(' ', g.description, g.category_names)), 'C')
-    END AS vector
-    FROM given g
-    LEFT JOIN index_products e ON e.tenant_id = :tenant AND e.product_id = g.product_id AND e.locale = g.locale
-),
+{PRODUCT_DOCS},
 written AS (
     INSERT INTO index_products AS t (
         id, tenant_id, product_id, locale, locales, module, handle, title, subtitle, description, status, prices,
