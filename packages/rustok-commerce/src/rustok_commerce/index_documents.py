@@ -253,13 +253,8 @@ async def documents(
     return result
 
 
-def tags_of(product: Product) -> tuple[str, ...]:
-    """The product's ``metadata.tags`` when they are a list of strings (trimmed, no empties or repeats), else none."""
-    return metadata_tags(product.id, product.product_metadata)
-
-
 def metadata_tags(product_id: uuid.UUID, metadata: Mapping[str, Any] | None) -> tuple[str, ...]:
-    """:func:`tags_of` from the product's id and stored ``metadata``."""
+    """A product's ``metadata.tags`` when they are a list of strings (trimmed, no empties or repeats), else none."""
     given = (metadata or {}).get(TAGS_KEY)
     if given is None:
         return ()

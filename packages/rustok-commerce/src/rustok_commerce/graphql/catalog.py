@@ -621,7 +621,7 @@ async def resolve_set_variant_prices(
     price_list_id: uuid.UUID | None = None,
 ) -> Variant:
     ctx = request(info)
-    variant, _ = await PriceService(ctx.app).set_variant_prices(
+    variant, _ = await PriceService(ctx.app).set_prices(
         tenant_of(ctx),
         variant_id,
         currency_code,

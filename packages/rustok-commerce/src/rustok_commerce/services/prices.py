@@ -118,31 +118,11 @@ class PriceService:
         price_list_id: uuid.UUID | None = None,
         actor_id: uuid.UUID | None,
         session: AsyncSession | None = None,
-    ) -> list[Price]:
+    ) -> tuple[Variant, list[Price]]:
         """Replace the variant's tiers in one currency and source (``None``: the base list), atomically.
 
-        An empty ``tiers`` removes them all. Returns the tiers now stored, ascending.
-        """
-        _, stored = await self.set_variant_prices(
-            tenant, variant_id, currency_code, tiers, price_list_id=price_list_id, actor_id=actor_id, session=session
-        )
-        return stored
-
-    async def set_variant_prices(
-        self,
-        tenant: TenantContext,
-        variant_id: uuid.UUID,
-        currency_code: Any,
-        tiers: Sequence[TierInput],
-        *,
-        price_list_id: uuid.UUID | None = None,
-        actor_id: uuid.UUID | None,
-        session: AsyncSession | None = None,
-    ) -> tuple[Variant, list[Price]]:
-        """:meth:`set_prices`, also returning the variant as the write read it.
-
-        Callers that answer with the variant (the GraphQL mutation) need not read it again
-        in a session of their own after the commit.
+        An empty ``tiers`` removes them all. Returns the variant as the write locked it
+        (callers answering with it need not read it again) and the tiers now stored, ascending.
         """
         currency = check_currency(currency_code)
         checked = check_tiers(tiers, base=price_list_id is None)
