@@ -258,10 +258,6 @@ class StorefrontQueries:
         """The named rows of one statement (``scope`` is the tenant the SQL names as ``:tenant``)."""
         return await self._reader.rows(sql, params)
 
-    async def _tuples(self, sql: str, params: dict[str, Any]) -> Sequence[tuple[Any, ...]]:
-        """The rows of one statement as tuples (``params`` name the tenant as ``:tenant``)."""
-        return await self._reader.tuples(sql, params)
-
     # -- products -----------------------------------------------------------------------------
 
     async def catalog_products(
@@ -348,7 +344,7 @@ class StorefrontQueries:
             f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :limit"
         )
         params["limit"] = size + 1
-        rows = await self._tuples(sql, params)
+        rows = await self._reader.tuples(sql, params)
         return _page(rows, size, sort, projection, cursors)
 
     async def catalog_product(
@@ -367,7 +363,7 @@ class StorefrontQueries:
             WHERE p.tenant_id = :tenant
             ORDER BY (p.locale = :locale) DESC, (p.locale = :fallback) DESC, p.locale LIMIT 1
         """
-        rows = await self._tuples(sql, {**scope.params(), "handle": handle})
+        rows = await self._reader.tuples(sql, {**scope.params(), "handle": handle})
         return projection.build(rows[0], 0) if rows else None
 
     # -- content ------------------------------------------------------------------------------
@@ -408,7 +404,7 @@ class StorefrontQueries:
             f"SELECT {', '.join(('c.listed_at', 'c.node_id', shapes.CONTENT.select_list(projection)))} "
             f"FROM index_content c WHERE {' AND '.join(where)} ORDER BY c.listed_at DESC, c.node_id DESC LIMIT :limit"
         )
-        rows = await self._tuples(sql, params)
+        rows = await self._reader.tuples(sql, params)
         return _page(rows, size, "FEED", projection, cursors)
 
     async def content_item(
@@ -427,7 +423,7 @@ class StorefrontQueries:
             WHERE c.tenant_id = :tenant
             ORDER BY (c.locale = :locale) DESC, (c.locale = :fallback) DESC, c.locale LIMIT 1
         """
-        rows = await self._tuples(sql, {**scope.params(), "kind": kind, "slug": slug})
+        rows = await self._reader.tuples(sql, {**scope.params(), "kind": kind, "slug": slug})
         return projection.build(rows[0], 0) if rows else None
 
     # -- search -------------------------------------------------------------------------------
