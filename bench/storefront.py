@@ -36,7 +36,11 @@ What it does, in order:
    uvicorn) answering the same POST with the exact JSON the server returned, from
    memory, serialized by orjson. "Cold" runs the server with the response cache switched
    off by its setting (every request executes); "warm" with it on, repeating identical
-   requests. Found no such setting: one run, reported as "no response cache".
+   requests. Found no such setting: one run, reported as "no response cache". Next to
+   the cold ``catalogProducts(first: 20)``, the bare app's calibration endpoints
+   (:data:`CALIBRATIONS`: one ``SELECT 1`` round trip, the same indexed query with rows
+   serialized by orjson, the same query returning JSON built by PostgreSQL) show what a
+   Python server that reads the database per request can reach on this machine.
 5. **Write→index lag** under a steady write load: ``setVariantPrices`` through GraphQL at
    ``--lag-rate`` per second for ``--lag-seconds`` (outbox transport, the server's own
    relay), from each 200 response to the first poll of ``index_product_prices`` (a tight
@@ -53,6 +57,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import gc
 import hashlib
 import os
 import platform as machine
@@ -124,7 +129,20 @@ CALIBRATION_SQL = (
     "p.listed_at FROM index_products p WHERE p.tenant_id = (SELECT id FROM tenants WHERE slug = %(tenant)s) "
     "AND p.locale = 'en' ORDER BY p.listed_at DESC, p.product_id DESC LIMIT 21"
 )
-"""The calibration endpoint's statement: what ``catalogProducts(first: 20)`` reads, by the same index."""
+"""The calibration endpoints' statement: what ``catalogProducts(first: 20)`` reads, by the same index."""
+CALIBRATION_JSON_SQL = (
+    "SELECT COALESCE(json_agg(json_build_object('id', p.product_id, 'handle', p.handle, 'title', p.title, "
+    "'subtitle', p.subtitle, 'thumbnail', p.thumbnail, 'inStock', p.has_stock, 'prices', p.prices, "
+    "'categories', p.categories, 'listedAt', p.listed_at)), '[]')::text "
+    f"FROM ({CALIBRATION_SQL}) p"
+)
+"""The same rows, as one JSON text built by PostgreSQL (``json_agg``)."""
+CALIBRATIONS = (
+    ("round-trip", "one database round trip (`SELECT 1`), then the bare answer from memory"),
+    ("catalog", "the one indexed query of `catalogProducts(first: 20)`, rows as tuples, serialized by orjson"),
+    ("catalog-json", "the same query returning JSON built by PostgreSQL (`json_agg`), passed through"),
+)
+"""The bare app's ``/sql/<name>`` endpoints: what a Python server that reads the database per request costs."""
 SEARCH_QUERY = "organic cotton"
 """The two-word query of the HTTP ``search`` case."""
 SEARCH_TERMS = (
@@ -963,8 +981,10 @@ def server_environment(
         "rustok.rate_limit.enabled": False,
         "rustok.events.transport": "outbox",
         # At least the load's concurrency: with the default 10, the 16 concurrent requests keep
-        # opening and closing overflow connections (measured: ~10% of the server's time).
+        # opening and closing overflow connections (measured: ~10% of the server's time), or wait
+        # in the read pool's queue (16 tasks reading on 10 connections: ~51 µs of CPU a read, on 20: ~43).
         "database.pool_size": SERVER_POOL_SIZE,
+        "database.read_pool_size": SERVER_POOL_SIZE,
         **overrides,
     }
     (config / "development.yaml").write_text(yaml.safe_dump(nested(settings)))
@@ -1017,12 +1037,14 @@ def metrics_excerpt(base_url: str) -> list[str]:
 def serve_bare(payload_file: str, host: str, port: int, database_url: str | None = None) -> None:
     """Serve each case's answer from memory (orjson), as ``POST /<case>``; ``GET /health`` for readiness.
 
-    With ``database_url``, also ``POST /sql/catalog``: the calibration of the architecture's
-    performance notes — Starlette plus ONE indexed PostgreSQL query (a psycopg pool of
-    ``SERVER_POOL_SIZE`` autocommit connections, the columns and index of the server's
-    ``catalogProducts(first: 20)`` statement), rows as dicts serialized by orjson. No
-    GraphQL, no tenant resolution, no shaping: the least any server answering from the
-    database does per request.
+    With ``database_url``, also the calibration endpoints ``POST /sql/<name>``
+    (:data:`CALIBRATIONS`), on the server's own read connections
+    (:class:`~rustok_core.db.reads.ReadConnections`: autocommit, JSON decoded by orjson,
+    ``SERVER_POOL_SIZE`` of them) with tuple rows, as the server's storefront reads run:
+    one round trip alone, the indexed query of ``catalogProducts(first: 20)``, and the
+    same query returning JSON built by PostgreSQL. No GraphQL, no tenant resolution, no
+    shaping: what any Python server answering from the database per request pays, to
+    read the server's cold shares against.
     """
     import uvicorn
     from starlette.applications import Starlette
@@ -1047,32 +1069,49 @@ def serve_bare(payload_file: str, host: str, port: int, database_url: str | None
     if database_url:
         from contextlib import asynccontextmanager
 
-        from psycopg.rows import dict_row
-        from psycopg_pool import AsyncConnectionPool
+        from psycopg.rows import tuple_row
 
-        pool = AsyncConnectionPool(
-            libpq(database_url),
-            min_size=SERVER_POOL_SIZE,
-            max_size=SERVER_POOL_SIZE,
-            kwargs={"autocommit": True, "row_factory": dict_row},
-            open=False,
-        )
+        from rustok_core.db import driver_conninfo
+        from rustok_core.db.reads import ReadConnections
 
-        async def catalog_sql(request: Request) -> Response:
+        reads = ReadConnections(driver_conninfo(database_url), max_size=SERVER_POOL_SIZE)
+        catalog_answer = orjson.dumps(payloads["catalog"])
+
+        async def fetch(statement: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+            async with reads.connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+                await cursor.execute(statement, params)
+                return await cursor.fetchall()
+
+        async def round_trip(request: Request) -> Response:
             await request.body()
-            async with pool.connection() as conn:
-                tenant = request.headers["x-tenant-id"]
-                rows = await (await conn.execute(CALIBRATION_SQL, {"tenant": tenant})).fetchall()
+            await fetch("SELECT 1", {})
+            return Response(catalog_answer, media_type="application/json")
+
+        async def catalog(request: Request) -> Response:
+            await request.body()
+            rows = await fetch(CALIBRATION_SQL, {"tenant": request.headers["x-tenant-id"]})
             return Response(orjson.dumps({"data": rows}), media_type="application/json")
+
+        async def catalog_json(request: Request) -> Response:
+            await request.body()
+            ((answer,),) = await fetch(CALIBRATION_JSON_SQL, {"tenant": request.headers["x-tenant-id"]})
+            return Response(b'{"data":' + answer.encode() + b"}", media_type="application/json")
 
         @asynccontextmanager
         async def lifespan(_: Any) -> Any:
-            await pool.open(wait=True)
+            await fetch("SELECT 1", {})  # open the pool before the first measured request
             yield
-            await pool.close()
+            await reads.close()
 
-        routes.append(Route("/sql/catalog", catalog_sql, methods=["POST"]))
+        calibrations = {"round-trip": round_trip, "catalog": catalog, "catalog-json": catalog_json}
+        assert calibrations.keys() == {name for name, _ in CALIBRATIONS}
+        routes += [Route(f"/sql/{name}", answer, methods=["POST"]) for name, answer in calibrations.items()]
     app = Starlette(routes=[*routes, Route("/health", health)], lifespan=lifespan)
+    # Like `rustok serve` (rustok_server.app.freeze_boot_heap): this process imported the
+    # whole platform with the bench, and full collections over that heap stall every
+    # request in flight (the calibration endpoints allocate rows; seen as p99 ~80 ms).
+    gc.collect()
+    gc.freeze()
     # The same uvicorn defaults as `rustok serve` (uvloop and httptools when installed).
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
@@ -1089,8 +1128,8 @@ class HttpReport:
     mismatches: list[str]
     metrics: dict[str, list[str]]
     lag: LagReport | None = None
-    calibration: Measurement | None = None
-    """Starlette + one indexed query (``/sql/catalog`` of the bare app) against the bare catalog answer."""
+    calibrations: dict[str, Measurement] = field(default_factory=dict)
+    """The bare app's ``/sql/<name>`` endpoints (:data:`CALIBRATIONS`) against the bare catalog answer."""
 
 
 def measure_http(
@@ -1163,14 +1202,16 @@ def measure_http(
                     measurement = Measurement(case.name, phase.name, graphql_result, bare_result)
                     report.measurements.append(measurement)
                     if case.name == "catalog" and phase.name in ("cold", "no-cache"):
-                        wrk(f"{bare_url}/sql/catalog", script, args.warmup)
-                        report.calibration = Measurement(
-                            case.name, phase.name, wrk(f"{bare_url}/sql/catalog", script, args.duration), bare_result
-                        )
-                        log(
-                            f"  calibration: Starlette + one query {report.calibration.graphql.rps:7.0f} req/s "
-                            f"({report.calibration.ratio:5.1%} of bare)"
-                        )
+                        for name, label in CALIBRATIONS:
+                            wrk(f"{bare_url}/sql/{name}", script, args.warmup)
+                            calibration = Measurement(
+                                case.name, phase.name, wrk(f"{bare_url}/sql/{name}", script, args.duration), bare_result
+                            )
+                            report.calibrations[name] = calibration
+                            log(
+                                f"  calibration {name}: {calibration.graphql.rps:7.0f} req/s "
+                                f"({calibration.ratio:5.1%} of bare) — {label}"
+                            )
                     log(
                         f"  {case.label:<28} graphql {graphql_result.rps:7.0f} req/s p50 {graphql_result.p50_ms:6.2f} "
                         f"p99 {graphql_result.p99_ms:6.2f} ms | bare {bare_result.rps:7.0f} req/s | "
@@ -1507,16 +1548,24 @@ def render(
                 f"{m.bare.p50_ms:.2f} / {m.bare.p99_ms:.2f} | "
                 f"{m.ratio:.1%} | {target} |"
             )
-        if http.calibration is not None:
-            c = http.calibration
+        if http.calibrations:
             add("")
             add(
-                f"Calibration, same run: a bare Starlette endpoint running the same one indexed query as "
-                f"`catalogProducts(first: 20)` (psycopg pool, rows as dicts, orjson; no GraphQL, tenant or shaping) "
-                f"answered {c.graphql.rps:,.0f} req/s (p50 {c.graphql.p50_ms:.2f} ms, p99 {c.graphql.p99_ms:.2f} ms): "
-                f"**{c.ratio:.1%}** of the bare catalog answer — about the most a Python server that runs one "
-                "query per request reaches on this machine, to read the cold shares against."
+                "Calibration, same run: the bare Starlette app (same core, same uvicorn) reading the database on "
+                "the server's own read connections (psycopg pool, autocommit, orjson JSON loaders, tuple rows), "
+                "with no GraphQL, tenant resolution or shaping — what a Python server that reads the database per "
+                "request pays on this machine, to read the cold shares against:"
             )
+            add("")
+            add("| calibration endpoint | req/s | p50 ms | p99 ms | share of bare |")
+            add("|---|---|---|---|---|")
+            for name, label in CALIBRATIONS:
+                c = http.calibrations.get(name)
+                if c is not None:
+                    add(
+                        f"| {label} | {c.graphql.rps:,.0f} | {c.graphql.p50_ms:.2f} | {c.graphql.p99_ms:.2f} | "
+                        f"{c.ratio:.1%} |"
+                    )
         add("")
         add(
             "Response sizes: "
