@@ -57,7 +57,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import gc
 import hashlib
 import os
 import platform as machine
@@ -100,7 +99,7 @@ from rustok_core.settings import Settings
 from rustok_index.runtime import runtime_of
 from rustok_index.services.storefront import ReadScope, StorefrontQueries
 from rustok_index.services.writer import lock_entities
-from rustok_server.app import create_app
+from rustok_server.app import create_app, freeze_boot_heap
 from rustok_server.boot import Platform, boot, migration_locations
 from rustok_testing.postgres import admin_connection, libpq, migrations_fingerprint, with_database
 from rustok_testing.server import environment_without_rustok, running_server
@@ -1071,10 +1070,9 @@ def serve_bare(payload_file: str, host: str, port: int, database_url: str | None
 
         from psycopg.rows import tuple_row
 
-        from rustok_core.db import driver_conninfo
         from rustok_core.db.reads import ReadConnections
 
-        reads = ReadConnections(driver_conninfo(database_url), max_size=SERVER_POOL_SIZE)
+        reads = ReadConnections(libpq(database_url), max_size=SERVER_POOL_SIZE)
         catalog_answer = orjson.dumps(payloads["catalog"])
 
         async def fetch(statement: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -1107,11 +1105,10 @@ def serve_bare(payload_file: str, host: str, port: int, database_url: str | None
         assert calibrations.keys() == {name for name, _ in CALIBRATIONS}
         routes += [Route(f"/sql/{name}", answer, methods=["POST"]) for name, answer in calibrations.items()]
     app = Starlette(routes=[*routes, Route("/health", health)], lifespan=lifespan)
-    # Like `rustok serve` (rustok_server.app.freeze_boot_heap): this process imported the
-    # whole platform with the bench, and full collections over that heap stall every
-    # request in flight (the calibration endpoints allocate rows; seen as p99 ~80 ms).
-    gc.collect()
-    gc.freeze()
+    # As `rustok serve` does: this process imported the whole platform with the bench, and
+    # full collections over that heap stall every request in flight (the calibration
+    # endpoints allocate rows; seen as p99 ~80 ms).
+    freeze_boot_heap()
     # The same uvicorn defaults as `rustok serve` (uvloop and httptools when installed).
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
