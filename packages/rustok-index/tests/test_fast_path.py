@@ -26,6 +26,7 @@ from rustok_core.index import PriceRange
 from rustok_index.graphql import STOREFRONT_READS
 from rustok_index.responses.plan import NotPlannable, compile_operation
 from rustok_index.runtime import runtime_of
+from rustok_index.services.storefront import CatalogFilter, ReadScope
 from rustok_server.app import create_app
 from rustok_server.boot import Platform
 from rustok_testing.client import RustokClient
@@ -440,6 +441,31 @@ async def test_a_fast_read_fetches_only_the_columns_its_selection_shows(
     assert "description" in seen[wide] and "extra" in seen[wide] and "meta_title" in seen[wide]
     assert "author_name" in seen[feed] and "body_preview" not in seen[feed]
     assert "p.title" in seen[item] and "p.prices" not in seen[item]
+
+
+async def test_a_read_takes_ids_as_the_text_the_answer_prints(
+    fast: Instance, normal: Instance, shop: Storefront
+) -> None:
+    """Ids are printed, never computed with: reads select them as text instead of parsing a UUID per row."""
+    products = "{ catalogProducts(first: 4) { edges { node { id categories { id handle } } } } }"
+    feed = '{ contentFeed(kind: "article", first: 3) { edges { node { id author { id } category { id } } } } }'
+    for query, cast in ((products, "CAST(p.product_id AS text)"), (feed, "CAST(c.node_id AS text)")):
+        async with count_queries(fast.platform) as counted:
+            fast_body = await post(fast, shop, query, {})
+        [read] = [statement for statement in counted.statements if "FROM index_" in statement]
+        assert cast in read
+        assert fast_body == await post(normal, shop, query, {}), query  # the same answer as graphql-core's
+    tenant = shop.tenant
+    scope = ReadScope(tenant.id, "en", tenant.default_locale, tuple(sorted(tenant.enabled_modules)))
+    page = await runtime_of(fast.platform.ctx).storefront.catalog_products(
+        scope, CatalogFilter(), first=4, fields=["id", "categories"]
+    )
+    nodes = [edge["node"] for edge in page.edges]
+    answered = orjson.loads((await post(fast, shop, products, {}))[1])["data"]["catalogProducts"]["edges"]
+    assert [node["id"] for node in nodes] == [edge["node"]["id"] for edge in answered]
+    assert all(type(node["id"]) is str for node in nodes)
+    categories = [category for node in nodes for category in node["categories"]]
+    assert categories and all(type(category["id"]) is str for category in categories)
 
 
 def test_a_plan_knows_what_each_root_field_reads(fast: Instance) -> None:

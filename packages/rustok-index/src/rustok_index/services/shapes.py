@@ -11,11 +11,16 @@ is built.
 Rows are plain tuples (the cheapest psycopg rows): a :class:`Projection` says which
 columns to select, in order, and builds a node from a row starting at a position
 (further columns, such as sort keys, may follow).
+
+Ids are selected as text (``CAST(id AS text)``), and the ids inside the stored
+categories stay text: a node only ever prints them, and the ``UUID`` scalar prints a
+string as it is. PostgreSQL sends a ``uuid`` as text anyway; loading it as
+``uuid.UUID`` only to print it again cost about 2 µs per id (measured: 20 product ids
+are ~10% of a cold ``catalogProducts(first: 20)``).
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -92,12 +97,6 @@ def _projection(shape: Shape, keys: frozenset[str]) -> Projection:
 # -- value makers ---------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4096)
-def _uuid(text: str) -> uuid.UUID:
-    # Category ids repeat on every product of a category.
-    return uuid.UUID(text)
-
-
 def _prices(prices: Mapping[str, Mapping[str, int]] | None) -> list[dict[str, Any]]:
     return [
         {"currency": currency, "min": price["min"], "max": price["max"]}
@@ -105,8 +104,9 @@ def _prices(prices: Mapping[str, Mapping[str, int]] | None) -> list[dict[str, An
     ]
 
 
-def _categories(categories: Sequence[Mapping[str, str]] | None) -> list[dict[str, Any]]:
-    return [{"id": _uuid(c["id"]), "handle": c["handle"], "name": c["name"]} for c in categories or ()]
+def _categories(categories: list[dict[str, str]] | None) -> list[dict[str, str]]:
+    # Stored as the response shows them ({"id", "handle", "name"}, ids as text): kept as they are.
+    return categories or []
 
 
 def _strings(values: Sequence[str] | None) -> list[str]:
@@ -117,11 +117,11 @@ def _object(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
     return value or {}
 
 
-def _author(author_id: uuid.UUID | None, name: str | None) -> dict[str, Any] | None:
+def _author(author_id: str | None, name: str | None) -> dict[str, Any] | None:
     return {"id": author_id, "name": name} if author_id or name else None
 
 
-def _category(category_id: uuid.UUID | None, name: str | None, slug: str | None) -> dict[str, Any] | None:
+def _category(category_id: str | None, name: str | None, slug: str | None) -> dict[str, Any] | None:
     return {"id": category_id, "name": name, "slug": slug} if category_id is not None else None
 
 
@@ -169,9 +169,14 @@ CONTENT_FIELDS = (
 )
 
 
+UUID_COLUMNS = frozenset({"entity_id", "author_id", "category_id", "parent_id", "root_id"})
+"""Columns of type ``uuid``: selected as text (see the module's docstring)."""
+
+
 def _expressions(alias: str, fields: Sequence[NodeField], id_column: str) -> dict[str, str]:
     columns = {c for f in fields for c in f.columns}
-    return {c: f"{alias}.{id_column}" if c == "entity_id" else f"{alias}.{c}" for c in columns}
+    expressions = {c: f"{alias}.{id_column}" if c == "entity_id" else f"{alias}.{c}" for c in columns}
+    return {c: f"CAST({e} AS text)" if c in UUID_COLUMNS else e for c, e in expressions.items()}
 
 
 PRODUCT = Shape(PRODUCT_FIELDS, _expressions("p", PRODUCT_FIELDS, "product_id"))
