@@ -442,17 +442,22 @@ async def test_a_notify_arriving_while_the_relay_goes_to_sleep_is_not_lost(boote
 
 
 async def test_a_failing_handler_is_retried_with_backoff_and_applies_once(booted: Boot, make_tenant: Any) -> None:
-    platform = booted(backoff_base=0.05, backoff_max=0.3, max_attempts=5)
+    # The first delay (0.4-0.6 s with jitter) is far above how late a busy machine runs the
+    # checks right after the failure, so "not retried yet" does not depend on the clock.
+    base = 0.5
+    platform = booted(backoff_base=base, backoff_max=1.0, max_attempts=5)
     tenant = await make_tenant(platform=platform)
     [event] = await publish(platform, tenant, ThingHappened(n=3, fail_times=2, fail_handler="recorder.first"))
     worker = relay(platform, "retrier")
 
+    [before] = await fetch(platform, "SELECT now() AS at")
     await worker.run_once()
     first = await outbox_row(platform, event.id)
     assert (first.attempts, first.dispatched_at, first.claimed_by) == (1, None, None)
     assert "recorder.first" in first.last_error and "attempt 1" in first.last_error
     assert "recorder.second" not in first.last_error
-    assert first.next_attempt_at > first.db_now
+    # Rescheduled at least the jittered base after the failure (which came after `before`).
+    assert (first.next_attempt_at - before.at).total_seconds() >= 0.8 * base
     assert await effects(platform) == Counter({("recorder.second", event.id): 1})
     assert await receipts(platform) == {("recorder.second", event.id)}
     assert await worker.run_once() == 0, "retried before its backoff"
