@@ -15,8 +15,8 @@ columns to select, in order, and builds a node from a row starting at a position
 Ids are selected as text (``CAST(id AS text)``), and the ids inside the stored
 categories stay text: a node only ever prints them, and the ``UUID`` scalar prints a
 string as it is. PostgreSQL sends a ``uuid`` as text anyway; loading it as
-``uuid.UUID`` only to print it again cost about 2 µs per id (measured: 20 product ids
-are ~10% of a cold ``catalogProducts(first: 20)``).
+``uuid.UUID`` only to print it again cost about 1.5 µs per id (measured: ~29 µs of the
+~400 µs a cold ``catalogProducts(first: 20)`` costs the server).
 """
 
 from __future__ import annotations
@@ -174,9 +174,11 @@ UUID_COLUMNS = frozenset({"entity_id", "author_id", "category_id", "parent_id", 
 
 
 def _expressions(alias: str, fields: Sequence[NodeField], id_column: str) -> dict[str, str]:
-    columns = {c for f in fields for c in f.columns}
-    expressions = {c: f"{alias}.{id_column}" if c == "entity_id" else f"{alias}.{c}" for c in columns}
-    return {c: f"CAST({e} AS text)" if c in UUID_COLUMNS else e for c, e in expressions.items()}
+    def expression(column: str) -> str:
+        sql = f"{alias}.{id_column if column == 'entity_id' else column}"
+        return f"CAST({sql} AS text)" if column in UUID_COLUMNS else sql
+
+    return {c: expression(c) for f in fields for c in f.columns}
 
 
 PRODUCT = Shape(PRODUCT_FIELDS, _expressions("p", PRODUCT_FIELDS, "product_id"))
