@@ -30,6 +30,7 @@ from starlette.applications import Starlette
 
 from rustok_commerce.services.price_windows import announce_passed_windows
 from rustok_core.context import TenantContext
+from rustok_core.interfaces import TenantDirectory
 from rustok_server.app import create_app
 from rustok_server.boot import Platform
 from rustok_testing.client import RustokClient, error_codes
@@ -119,20 +120,24 @@ class Shop:
         title: str,
         *,
         eur: int = 2500,
-        stock: int = 5,
+        stock: int | None = 5,
         german: str | None = None,
         categories: list[str] | None = None,
         tags: list[str] | None = None,
         sizes: list[str] | None = None,
         publish: bool = True,
+        sku: str | None = None,
+        translations: list[dict[str, Any]] | None = None,
         **translation: Any,
     ) -> dict[str, Any]:
         """A product with one variant (the first of ``sizes``, if given) priced ``eur`` cents and
-        ``stock`` units at the shop's location."""
-        translations = [{"locale": "en", "title": title, **translation}]
+        ``stock`` units at the shop's location (``None``: its stock is never set)."""
+        texts = [{"locale": "en", "title": title, **translation}, *(translations or [])]
         if german:
-            translations.append({"locale": "de", "title": german})
+            texts.append({"locale": "de", "title": german})
         variant: dict[str, Any] = {"prices": [{"currencyCode": "EUR", "amount": eur}]}
+        if sku:
+            variant["sku"] = sku
         if sizes:
             variant["options"] = [{"option": "Size", "value": sizes[0]}]
         created = (
@@ -140,7 +145,7 @@ class Shop:
                 CREATE,
                 {
                     "input": {
-                        "translations": translations,
+                        "translations": texts,
                         "options": [{"title": "Size", "values": sizes}] if sizes else [],
                         "variants": [variant],
                         "categoryIds": categories or [],
@@ -149,7 +154,8 @@ class Shop:
                 },
             )
         )["createProduct"]
-        await self.stock(created["variants"][0]["id"], stock)
+        if stock is not None:
+            await self.stock(created["variants"][0]["id"], stock)
         if publish:
             await self.mutate(PUBLISH, {"id": created["id"]})
         product: dict[str, Any] = created
@@ -471,6 +477,49 @@ async def test_every_write_that_changes_a_document_reaches_the_index(shop: Shop,
     assert page["extra"]["thumbnail_alt"] == "A plain tee"
     served = await shop.client.get(page["thumbnail"], headers=shop.client.tenant_headers(shop.tenant))
     assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+
+
+async def test_a_variant_linked_by_sku_to_stocked_inventory_is_listed_in_stock(shop: Shop, platform: Platform) -> None:
+    # The first mug's variant leaves; its inventory item (SKU MUG-1, 7 units) stays.
+    first = await shop.product("First Mug", stock=7, sku="MUG-1")
+    await shop.mutate("mutation($id: UUID!) { deleteVariant(id: $id) }", {"id": first["variants"][0]["id"]})
+    second = await shop.product("Second Mug", stock=None, sku="MUG-1")
+    await deliver_events(platform)
+    assert (await shop.page("second-mug") or {}).get("inStock") is False
+
+    # Counting the item's 7 units for the new variant links it to that item: no level changes,
+    # yet the product now sells those units, so the index must hear of it.
+    await shop.stock(second["variants"][0]["id"], 7)
+    await deliver_events(platform)
+    page = await shop.page("second-mug")
+    assert page is not None and (page["inStock"], page["totalStock"]) == (True, 7)
+    assert await shop.titles(filter={"inStock": True}) == ["Second Mug"]
+
+
+async def test_a_new_default_locale_changes_the_fallback_texts_in_the_index(shop: Shop, platform: Platform) -> None:
+    directory = platform.ctx.services.get(TenantDirectory)
+    await directory.update(shop.tenant.id, locales=["en", "de", "fr"])
+    mugs = (
+        await shop.mutate(
+            CATEGORY,
+            {
+                "i": {
+                    "handle": "mugs",
+                    "translations": [{"locale": "en", "name": "Mugs"}, {"locale": "de", "name": "Tassen"}],
+                }
+            },
+        )
+    )["createProductCategory"]
+    await shop.product("Mug", categories=[mugs["id"]], translations=[{"locale": "fr", "title": "Tasse"}])
+    await deliver_events(platform)
+    # No French name: the French row takes the default locale's.
+    assert (await shop.page("mug", "fr") or {}).get("categories") == [{"handle": "mugs", "name": "Mugs"}]
+
+    await directory.update(shop.tenant.id, default_locale="de")
+    await deliver_events(platform)
+    assert (await shop.page("mug", "fr") or {}).get("categories") == [{"handle": "mugs", "name": "Tassen"}]
+    assert (await shop.page("mug", "en") or {}).get("categories") == [{"handle": "mugs", "name": "Mugs"}]
+    assert await shop.titles(locale="fr") == ["Tasse"]
 
 
 async def test_a_rebuild_restores_the_products_from_commerce(shop: Shop, platform: Platform) -> None:

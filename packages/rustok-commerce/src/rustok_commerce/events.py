@@ -130,7 +130,8 @@ class PriceListChanged(DomainEvent):
 
 
 class InventoryUpdated(DomainEvent):
-    """Stock of an item at a location changed (adjustment, reservation, release, fulfilment)."""
+    """Stock of an item at a location changed (adjustment, reservation, release, fulfilment), or the
+    item was linked to one more variant (reason "linked"), whose product now sells its units."""
 
     event_type = "commerce.inventory.updated"
     inventory_item_id: uuid.UUID
@@ -140,7 +141,7 @@ class InventoryUpdated(DomainEvent):
     stocked: int
     reserved: int
     available: int
-    reason: str = Field(description="An adjustment reason, or reserved, released, fulfilled.")
+    reason: str = Field(description="An adjustment reason, or reserved, released, fulfilled, linked.")
 
 
 class InventoryLow(DomainEvent):

@@ -20,6 +20,9 @@ What each event reindexes:
 * ``module.disabled`` — the documents that module shows, and every document of the
   types it owns, leave the tenant's index; ``module.enabled`` rebuilds the tenant's
   types owned by the module or by a module it depends on.
+* ``tenant.updated`` that changed the default locale — every type of the tenant is
+  rebuilt: a document's texts missing in its locale (category names, image alt texts)
+  come from the default locale.
 """
 
 from __future__ import annotations
@@ -78,12 +81,15 @@ PRODUCT_EVENTS = (
     "commerce.category.deleted",
 )
 TOGGLE_EVENTS = (MODULE_ENABLED, MODULE_DISABLED)
+TENANT_UPDATED = "tenant.updated"
+DEFAULT_LOCALE_FIELD = "defaultLocale"
+"""How ``tenant.updated`` names a change of the default locale in ``changed``."""
 EVENTS_OF_TYPE: dict[str, tuple[str, ...]] = {
-    CONTENT: (*CONTENT_EVENTS, *TOGGLE_EVENTS),
-    PRODUCT: (*PRODUCT_EVENTS, *TOGGLE_EVENTS),
+    CONTENT: (*CONTENT_EVENTS, *TOGGLE_EVENTS, TENANT_UPDATED),
+    PRODUCT: (*PRODUCT_EVENTS, *TOGGLE_EVENTS, TENANT_UPDATED),
 }
-"""The events that may change each entity type's documents (module toggles change both)."""
-WATCHED = frozenset((*CONTENT_EVENTS, *PRODUCT_EVENTS, *TOGGLE_EVENTS))
+"""The events that may change each entity type's documents (toggles and the default locale change both)."""
+WATCHED = frozenset((*CONTENT_EVENTS, *PRODUCT_EVENTS, *TOGGLE_EVENTS, TENANT_UPDATED))
 NODE_TARGET = "node"
 
 EXPAND_CONTENT = text(
@@ -177,6 +183,11 @@ class IndexHandler:
                 await self._flush(session, tenant_id, pending, enabled)
                 pending = _Pending()
                 await self._toggle(session, tenant_id, envelope, enabled, rebuilt)
+            elif envelope.event_type == TENANT_UPDATED:
+                if DEFAULT_LOCALE_FIELD in (envelope.payload.get("changed") or ()):
+                    await self._flush(session, tenant_id, pending, enabled)
+                    pending = _Pending()
+                    await self._rebuild(session, tenant_id, enabled, rebuilt, "default locale changed")
             else:
                 collect(envelope, pending)
         await self._flush(session, tenant_id, pending, enabled)
@@ -203,6 +214,41 @@ class IndexHandler:
             await writer.reindex(session, tenant_id, CONTENT, content, enabled_modules=enabled)
         if pending.products:
             await writer.reindex(session, tenant_id, PRODUCT, pending.products, enabled_modules=enabled)
+
+    async def _rebuild(
+        self,
+        session: AsyncSession,
+        tenant_id: uuid.UUID,
+        enabled: frozenset[str],
+        rebuilt: set[str],
+        why: str,
+        *,
+        of_module: str | None = None,
+    ) -> None:
+        """Rebuild the tenant's types whose owner is enabled (only those ``of_module`` and of modules
+        it depends on, when given) and not rebuilt yet in this batch, from the owners' current documents.
+
+        Rebuilds read the current state (documents, enabled modules, default locale), so a late
+        or repeated event converges to the same rows.
+        """
+        registry = self.ctx.registry
+        for entity_type, owner in (await self.runtime.owners.discover(session, tenant_id)).items():
+            if owner is None or owner not in enabled or entity_type in rebuilt:
+                continue
+            if of_module is not None and owner != of_module and of_module not in registry.dependents(owner):
+                continue
+            rebuilt.add(entity_type)
+            result = await self.runtime.rebuilder.rebuild_in_session(
+                session, tenant_id, entity_type, enabled_modules=enabled
+            )
+            log.info(
+                "%s for tenant %s: %s rebuilt (%d written, %d removed)",
+                why,
+                tenant_id,
+                entity_type,
+                result.written,
+                result.removed,
+            )
 
     async def _toggle(
         self,
@@ -231,22 +277,4 @@ class IndexHandler:
             return
         if module not in enabled:
             return
-        discovered = await owners.discover(session, tenant_id)
-        for entity_type, owner in discovered.items():
-            if owner is None or owner not in enabled:
-                continue
-            if entity_type in rebuilt:
-                continue
-            if owner == module or module in registry.dependents(owner):
-                rebuilt.add(entity_type)
-                result = await self.runtime.rebuilder.rebuild_in_session(
-                    session, tenant_id, entity_type, enabled_modules=enabled
-                )
-                log.info(
-                    "module %s enabled for tenant %s: %s rebuilt (%d written, %d removed)",
-                    module,
-                    tenant_id,
-                    entity_type,
-                    result.written,
-                    result.removed,
-                )
+        await self._rebuild(session, tenant_id, enabled, rebuilt, f"module {module} enabled", of_module=module)

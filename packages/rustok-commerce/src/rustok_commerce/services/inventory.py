@@ -135,6 +135,23 @@ async def _lock_levels(
     return changes
 
 
+RELINKED_ITEMS = "commerce.inventory.relinked_items"
+"""``session.info`` key: items :meth:`InventoryService.ensure_item` linked to another variant in this transaction."""
+LINKED = "linked"
+"""The reason of ``inventory.updated`` for a level whose units did not change but now serve one more variant."""
+
+
+def _relinked_levels(session: AsyncSession, changes: _Changes) -> dict[uuid.UUID, str]:
+    """Touch the unchanged levels of items linked to a variant in this transaction: their products' stock changed."""
+    relinked: set[uuid.UUID] = session.info.pop(RELINKED_ITEMS, set())
+    touched = {}
+    for level_id, level in changes.levels.items():
+        if level.row.inventory_item_id in relinked and level_id not in changes.changed:
+            changes.touch(level_id)
+            touched[level_id] = LINKED
+    return touched
+
+
 async def _publish_changes(
     ctx: AppContext,
     session: AsyncSession,
@@ -145,8 +162,16 @@ async def _publish_changes(
 ) -> None:
     """``inventory.updated`` per changed level, then ``inventory.low`` per item that crossed the threshold.
 
-    ``reason`` is one for every level, or one per level id.
+    ``reason`` is one for every level, or one per level id. A level of an item that was
+    just linked to another variant (an existing item found by the variant's SKU) is
+    announced too, with the reason ``linked``, though its units did not change: the
+    variant's product now sells them.
     """
+    linked = _relinked_levels(session, changes)
+    if linked:
+        given = reason
+        reason = {lid: given if isinstance(given, str) else given[lid] for lid in changes.changed if lid not in linked}
+        reason.update(linked)
     if not changes.changed:
         return
     await session.flush()
@@ -634,6 +659,8 @@ class InventoryService:
             found = InventoryItem(sku=variant.sku)
             session.add(found)
             await session.flush()
+        else:  # the item's units now count for this variant too (see _publish_changes)
+            session.info.setdefault(RELINKED_ITEMS, set()).add(found.id)
         session.add(VariantInventoryItem(variant_id=variant.id, inventory_item_id=found.id, required_quantity=1))
         await session.flush()
         return found
