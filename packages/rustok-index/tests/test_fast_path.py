@@ -26,7 +26,7 @@ from rustok_core.index import PriceRange
 from rustok_index.graphql import STOREFRONT_READS
 from rustok_index.responses.plan import NotPlannable, compile_operation
 from rustok_index.runtime import runtime_of
-from rustok_index.services.storefront import CatalogFilter, ReadScope
+from rustok_index.services.storefront import CatalogFilter, ReadScope, text_array
 from rustok_server.app import create_app
 from rustok_server.boot import Platform
 from rustok_testing.client import RustokClient
@@ -472,6 +472,15 @@ async def test_a_read_takes_ids_as_the_text_the_answer_prints(
     assert all(type(node["id"]) is str for node in nodes)
     categories = [category for node in nodes for category in node["categories"]]
     assert categories and all(type(category["id"]) is str for category in categories)
+
+
+async def test_module_lists_reach_postgresql_as_the_same_text_array(fast: Instance) -> None:
+    """Reads pass a tenant's modules as an array literal (cheaper to adapt than a list): exactly those strings."""
+    values = ("commerce", 'say "hi"', "back\\slash", "a,b", "{braces}", " padded ", "NULL", "", "ünï")
+    async with fast.platform.ctx.db.reads.connection() as connection, connection.cursor() as cursor:
+        for given in (values, ("content",), ()):
+            await cursor.execute("SELECT CAST(%s AS text[])", (text_array(given),))
+            assert await cursor.fetchone() == (list(given),)
 
 
 def test_a_plan_knows_what_each_root_field_reads(fast: Instance) -> None:
