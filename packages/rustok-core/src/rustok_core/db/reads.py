@@ -14,8 +14,6 @@ JSON columns are decoded by orjson (psycopg's default is the standard library's
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
@@ -28,6 +26,34 @@ class _JsonLoader(Loader):
     """``json``/``jsonb`` text to Python by orjson, called directly (no Python frame per value)."""
 
     load = staticmethod(orjson.loads)  # type: ignore[assignment]
+
+
+class _Lease:
+    """One connection of the pool, given back on exit: ``getconn``/``putconn`` without the two
+    generator-based context managers of ``pool.connection()`` (a sampling profile put ~6% of
+    a cold storefront read's CPU in them; interleaved runs measured 3-8 µs of ~300 saved, about
+    the noise). ``putconn`` closes a connection left busy (a cancelled read) or broken; in
+    autocommit there is no transaction to end."""
+
+    __slots__ = ("_connection", "_pool", "_reads")
+
+    def __init__(self, reads: ReadConnections) -> None:
+        self._reads = reads
+        self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
+        self._connection: psycopg.AsyncConnection[Any] | None = None
+
+    async def __aenter__(self) -> psycopg.AsyncConnection[Any]:
+        pool = self._reads._pool or await self._reads._open()
+        self._connection = await pool.getconn()
+        self._pool = pool
+        return self._connection
+
+    async def __aexit__(self, *_: object) -> None:
+        pool, connection = self._pool, self._connection
+        assert pool is not None
+        assert connection is not None
+        self._connection = None
+        await pool.putconn(connection)
 
 
 async def _configure(connection: psycopg.AsyncConnection[Any]) -> None:
@@ -50,12 +76,9 @@ class ReadConnections:
         self._pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] | None = None
         self._lock = asyncio.Lock()
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """A connection for one statement; a broken or busy one (cancelled read) is not reused."""
-        pool = self._pool or await self._open()
-        async with pool.connection() as connection:
-            yield connection
+    def connection(self) -> _Lease:
+        """A connection for one statement (``async with``); a broken or busy one (cancelled read) is not reused."""
+        return _Lease(self)
 
     async def _open(self) -> AsyncConnectionPool[psycopg.AsyncConnection[Any]]:
         async with self._lock:
