@@ -1076,7 +1076,8 @@ def serve_bare(payload_file: str, host: str, port: int, database_url: str | None
         catalog_answer = orjson.dumps(payloads["catalog"])
 
         async def fetch(statement: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-            async with reads.connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
+            async with reads.connection() as conn:
+                cursor = conn.read_cursor(tuple_row)  # the cursor the server's reads reuse
                 await cursor.execute(statement, params)
                 return await cursor.fetchall()
 

@@ -3,11 +3,14 @@ whatever the server's settings — JSON decoded, timestamps in UTC. Real Postgre
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+import psycopg
 import pytest
 from psycopg.conninfo import make_conninfo
+from psycopg.rows import namedtuple_row, tuple_row
 
 from rustok_core.db.database import driver_conninfo
 from rustok_core.db.reads import ReadConnections
@@ -22,7 +25,7 @@ ROW = (
 async def tokyo_reads(rustok_database_url: str) -> AsyncIterator[ReadConnections]:
     """Read connections to a server whose sessions default to Tokyo time."""
     reads = ReadConnections(
-        make_conninfo(driver_conninfo(rustok_database_url), options="-c TimeZone=Asia/Tokyo"), max_size=2
+        make_conninfo(driver_conninfo(rustok_database_url), options="-c TimeZone=Asia/Tokyo"), max_size=1
     )
     yield reads
     await reads.close()
@@ -46,3 +49,41 @@ async def test_a_connection_stays_in_autocommit(tokyo_reads: ReadConnections) ->
         assert connection.autocommit
         await connection.execute("SELECT 1")
         assert connection.info.transaction_status.name == "IDLE"
+
+
+async def test_a_connection_keeps_one_cursor_per_row_factory_across_leases(tokyo_reads: ReadConnections) -> None:
+    async with tokyo_reads.connection() as connection:
+        first = connection.read_cursor(tuple_row)
+        named = connection.read_cursor(namedtuple_row)
+        await first.execute("SELECT 1 AS n")
+        assert await first.fetchall() == [(1,)]
+        await named.execute("SELECT 2 AS n")
+        assert [row.n for row in await named.fetchall()] == [2]
+    async with tokyo_reads.connection() as again:
+        assert again is connection  # a pool of one: the same connection, and its same cursor
+        assert again.read_cursor(tuple_row) is first
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            await first.execute("SELECT 1 / 0")
+    async with tokyo_reads.connection() as after_error:
+        cursor = after_error.read_cursor(tuple_row)
+        await cursor.execute("SELECT CAST(%(x)s AS int) + 1", {"x": 41})  # usable after a failed statement
+        assert await cursor.fetchall() == [(42,)]
+
+
+async def test_after_a_cancelled_read_the_next_lease_answers_through_its_cursor(tokyo_reads: ReadConnections) -> None:
+    """A cancelled statement leaves no busy connection or cursor behind (a pool of one: the next lease gets it)."""
+
+    async def slow() -> None:
+        async with tokyo_reads.connection() as connection:
+            await connection.read_cursor(tuple_row).execute("SELECT pg_sleep(5)")
+
+    task = asyncio.create_task(slow())
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with asyncio.timeout(3), tokyo_reads.connection() as connection:  # not after the 5 s sleep
+        assert connection.info.transaction_status.name == "IDLE"
+        cursor = connection.read_cursor(tuple_row)
+        await cursor.execute("SELECT 1")
+        assert await cursor.fetchall() == [(1,)]

@@ -5,7 +5,8 @@ Run through SQLAlchemy's async ``Connection``, each one costs about twice the CP
 the statement on psycopg itself (greenlet hops, execution context, result metadata,
 ``BEGIN``/``ROLLBACK``). The reader takes an autocommit connection from the
 database's read pool (:class:`rustok_core.db.reads.ReadConnections`: a single
-statement sees one snapshot anyway, and no transaction means no extra round trips)
+statement sees one snapshot anyway, and no transaction means no extra round trips),
+runs the statement on that connection's kept cursor (its column loaders are made once)
 and hands the rows back as tuples; psycopg prepares a statement on a connection once
 it has run a few times.
 
@@ -23,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from psycopg.rows import RowFactory, namedtuple_row, tuple_row
+from psycopg.rows import AsyncRowFactory, namedtuple_row, tuple_row
 
 from rustok_core.db.database import Database
 
@@ -52,10 +53,11 @@ class StorefrontReader:
         """The rows of one statement, as plain tuples (columns by position: the cheapest rows)."""
         return await self._fetch(sql, params, tuple_row)
 
-    async def _fetch(self, sql: str, params: Mapping[str, Any], row_factory: RowFactory[Any]) -> Sequence[Any]:
+    async def _fetch(self, sql: str, params: Mapping[str, Any], row_factory: AsyncRowFactory[Any]) -> Sequence[Any]:
         statement = driver_sql(sql)
         dispatch = self._dispatch
-        async with self.db.reads.connection() as connection, connection.cursor(row_factory=row_factory) as cursor:
+        async with self.db.reads.connection() as connection:
+            cursor = connection.read_cursor(row_factory)
             if dispatch.before_cursor_execute:
                 dispatch.before_cursor_execute(None, cursor, statement, params, None, False)
             await cursor.execute(statement, params)
