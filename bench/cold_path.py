@@ -36,26 +36,17 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-import psycopg
 import uvloop
 from starlette.applications import Starlette
 
-from rustok_testing.postgres import libpq, with_database
+from rustok_testing.postgres import with_database
 
 sys.path.insert(0, str(Path(__file__).parent))
-from storefront import RUN_DATABASE, TENANT, Case, cases, server_environment
+from storefront import RUN_DATABASE, TENANT, Case, cases, product_handle, server_environment
 
 
 def chosen_cases(database_url: str, names: list[str]) -> list[Case]:
-    with psycopg.connect(libpq(database_url)) as conn:
-        found = conn.execute(
-            "SELECT p.handle FROM index_products p JOIN tenants t ON t.id = p.tenant_id "
-            "WHERE t.slug = %s AND p.locale = 'en' ORDER BY p.listed_at DESC LIMIT 1",
-            (TENANT,),
-        ).fetchone()
-    if found is None:
-        raise SystemExit(f"no bench tenant in {RUN_DATABASE}: run bench/storefront.py first")
-    known = {case.name: case for case in cases(found[0])}
+    known = {case.name: case for case in cases(product_handle(database_url))}
     unknown = [name for name in names if name not in known]
     if unknown:
         raise SystemExit(f"--queries takes {', '.join(known)}; not {', '.join(unknown)}")

@@ -210,11 +210,6 @@ def _escaped(expression: str) -> str:
     return f"replace(replace(replace({expression}, '&', '&amp;'), '<', '&lt;'), '>', '&gt;')"
 
 
-ID_KEY_PRODUCT = "CAST(p.product_id AS text)"
-ID_KEY_CONTENT = "CAST(c.node_id AS text)"
-"""The id that ends every page's sort key, selected as the text a cursor holds (no UUID parsed and printed)."""
-
-
 def _keyset(columns: Sequence[str], descending: bool) -> str:
     left = ", ".join(columns)
     right = ", ".join(f":k{n}" for n in range(len(columns)))
@@ -356,8 +351,10 @@ class StorefrontQueries:
         direction = " DESC" if descending else ""
         order = ", ".join(f"{key}{direction}" for key in keys)
         projection = shapes.PRODUCT.project(fields)
+        # The key's id is selected as the text a cursor holds (the node's id expression): no UUID parsed and printed.
+        selected = (*keys[:-1], shapes.PRODUCT.expressions["entity_id"], shapes.PRODUCT.select_list(projection))
         sql = (
-            f"SELECT {', '.join((*keys[:-1], ID_KEY_PRODUCT, shapes.PRODUCT.select_list(projection)))} "
+            f"SELECT {', '.join(selected)} "
             f"FROM index_products p{joins} "
             f"WHERE {' AND '.join(where)} ORDER BY {order} LIMIT :limit"
         )
@@ -418,8 +415,9 @@ class StorefrontQueries:
             where.append(_keyset(["c.listed_at", "c.node_id"], True))
             params.update({"k0": after_key[0], "k1": after_key[1]})
         projection = shapes.CONTENT.project(fields)
+        selected = ("c.listed_at", shapes.CONTENT.expressions["entity_id"], shapes.CONTENT.select_list(projection))
         sql = (
-            f"SELECT {', '.join(('c.listed_at', ID_KEY_CONTENT, shapes.CONTENT.select_list(projection)))} "
+            f"SELECT {', '.join(selected)} "
             f"FROM index_content c WHERE {' AND '.join(where)} ORDER BY c.listed_at DESC, c.node_id DESC LIMIT :limit"
         )
         rows = await self._reader.tuples(sql, params)
