@@ -30,7 +30,9 @@ What it does, in order:
    statement, timed around the cursor execute) with two-word queries, p50/p99 per
    catalogue size.
 4. **HTTP**: the real server (``rustok serve``, one worker, pinned to core 0) driven by
-   ``wrk`` (pinned to core 1, 16 connections, a Lua script POSTing the GraphQL body) for
+   ``wrk`` (pinned to core 1, 16 connections, a Lua script POSTing the GraphQL body), with
+   PostgreSQL pinned to core 1 during these runs as in ARCHITECTURE.md §12's calibration
+   (``--postgres-core none`` leaves it on both cores; see :class:`PostgresPinning`), for
    ``catalogProducts(first: 20)``, ``catalogProduct(handle)``, ``search`` (two words) and
    ``contentFeed(first: 20)``; next to each, a bare Starlette app (same core, same
    uvicorn) answering the same POST with the exact JSON the server returned, from
@@ -69,7 +71,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1114,6 +1116,95 @@ def serve_bare(payload_file: str, host: str, port: int, database_url: str | None
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
+# -- where PostgreSQL runs ------------------------------------------------------------------------
+
+
+@dataclass
+class PostgresPinning:
+    """PostgreSQL's processes on one core while the storefront is measured over HTTP.
+
+    ARCHITECTURE.md §12's calibration, which the storefront targets were set from, ran
+    the server on one core and PostgreSQL on the other. Unpinned, PostgreSQL's backends
+    share the server's core and take their CPU out of the server's measured share (the
+    bare app reads nothing, so it loses nothing). The postmaster and every process it has
+    forked are pinned (backends forked later inherit the postmaster's affinity) for the
+    storefront runs only, and given back their own affinity after each phase's runs: the
+    search timings and the write→index lag run with PostgreSQL on both cores. Needs the
+    server on this host and the rights to change its processes (root, or its owner).
+    """
+
+    core: int | None
+    """The core to pin to; ``None``: leave PostgreSQL alone."""
+    postmaster: int | None = None
+    refused: str | None = None
+    """Why PostgreSQL could not be pinned (the runs then go on unpinned)."""
+
+    @classmethod
+    def find(cls, server: str, core: int | None) -> PostgresPinning:
+        if core is None:
+            return cls(None)
+        try:
+            with admin_connection(server) as conn:
+                row = conn.execute("SELECT current_setting('data_directory')").fetchone()
+            pid_file = Path(str(row[0]) if row else "") / "postmaster.pid"
+            postmaster = int(pid_file.read_text().split()[0])
+            os.sched_getaffinity(postmaster)
+        except (psycopg.Error, OSError, ValueError, IndexError) as exc:
+            return cls(core, refused=f"its processes were not found here ({type(exc).__name__}: {exc})")
+        return cls(core, postmaster)
+
+    def describe(self) -> str:
+        if self.core is None:
+            return "not pinned (shared by both cores; `--postgres-core none`)"
+        if self.postmaster is None:
+            return f"not pinned: {self.refused}"
+        return (
+            f"pinned to core {self.core} (with the load generator) during the storefront runs, as in "
+            "ARCHITECTURE.md §12's calibration; on both cores for search at the database and the lag"
+        )
+
+    def _processes(self) -> list[int]:
+        """The postmaster and its descendants (``/proc/<pid>/task/<tid>/children``)."""
+        assert self.postmaster is not None
+        found: list[int] = []
+        todo = [self.postmaster]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            for task in Path(f"/proc/{pid}/task").glob("*/children"):
+                try:
+                    todo.extend(int(child) for child in task.read_text().split())
+                except OSError:
+                    continue  # the process exited meanwhile
+        return found
+
+    def _set(self, cores: set[int]) -> None:
+        for pid in self._processes():
+            for task in Path(f"/proc/{pid}/task").glob("*"):
+                try:
+                    os.sched_setaffinity(int(task.name), cores)
+                except (ProcessLookupError, FileNotFoundError):
+                    continue
+
+    @contextmanager
+    def pinned(self) -> Iterator[None]:
+        if self.core is None or self.postmaster is None:
+            yield
+            return
+        original = os.sched_getaffinity(self.postmaster)
+        try:
+            self._set({self.core})
+        except PermissionError as exc:
+            self.refused = f"not permitted to change its processes ({exc})"
+            self.postmaster = None
+            yield
+            return
+        try:
+            yield
+        finally:
+            self._set(original)
+
+
 # -- HTTP measurement -----------------------------------------------------------------------------
 
 
@@ -1136,6 +1227,7 @@ def measure_http(
     handle: str,
     args: argparse.Namespace,
     lag_targets: Sequence[tuple[uuid.UUID, uuid.UUID]],
+    postgres: PostgresPinning,
 ) -> HttpReport:
     if not shutil.which("wrk") or not shutil.which("taskset"):
         raise SystemExit("needs wrk and taskset (apt-get install -y wrk util-linux)")
@@ -1188,33 +1280,38 @@ def measure_http(
                     )
                     bare.wait_for("/health")
                     bare_url = bare.base_url
-                for case in all_cases:
-                    script = scripts[case.name]
-                    wrk(f"{bare_url}/{case.name}", script, args.warmup)
-                    bare_result = wrk(f"{bare_url}/{case.name}", script, args.duration)
-                    wrk(f"{server.base_url}/graphql", script, args.warmup)
-                    graphql_result = wrk(f"{server.base_url}/graphql", script, args.duration)
-                    after = checked_payload(case, post(server.base_url, case.body()))
-                    if after != payloads[case.name]:
-                        report.mismatches.append(f"{case.label}: the answer changed under load ({phase.label})")
-                    measurement = Measurement(case.name, phase.name, graphql_result, bare_result)
-                    report.measurements.append(measurement)
-                    if case.name == "catalog" and phase.name in ("cold", "no-cache"):
-                        for name, label in CALIBRATIONS:
-                            wrk(f"{bare_url}/sql/{name}", script, args.warmup)
-                            calibration = Measurement(
-                                case.name, phase.name, wrk(f"{bare_url}/sql/{name}", script, args.duration), bare_result
-                            )
-                            report.calibrations[name] = calibration
-                            log(
-                                f"  calibration {name}: {calibration.graphql.rps:7.0f} req/s "
-                                f"({calibration.ratio:5.1%} of bare) — {label}"
-                            )
-                    log(
-                        f"  {case.label:<28} graphql {graphql_result.rps:7.0f} req/s p50 {graphql_result.p50_ms:6.2f} "
-                        f"p99 {graphql_result.p99_ms:6.2f} ms | bare {bare_result.rps:7.0f} req/s | "
-                        f"{measurement.ratio:5.1%}"
-                    )
+                with postgres.pinned():
+                    for case in all_cases:
+                        script = scripts[case.name]
+                        wrk(f"{bare_url}/{case.name}", script, args.warmup)
+                        bare_result = wrk(f"{bare_url}/{case.name}", script, args.duration)
+                        wrk(f"{server.base_url}/graphql", script, args.warmup)
+                        graphql_result = wrk(f"{server.base_url}/graphql", script, args.duration)
+                        after = checked_payload(case, post(server.base_url, case.body()))
+                        if after != payloads[case.name]:
+                            report.mismatches.append(f"{case.label}: the answer changed under load ({phase.label})")
+                        measurement = Measurement(case.name, phase.name, graphql_result, bare_result)
+                        report.measurements.append(measurement)
+                        if case.name == "catalog" and phase.name in ("cold", "no-cache"):
+                            for name, label in CALIBRATIONS:
+                                wrk(f"{bare_url}/sql/{name}", script, args.warmup)
+                                calibration = Measurement(
+                                    case.name,
+                                    phase.name,
+                                    wrk(f"{bare_url}/sql/{name}", script, args.duration),
+                                    bare_result,
+                                )
+                                report.calibrations[name] = calibration
+                                log(
+                                    f"  calibration {name}: {calibration.graphql.rps:7.0f} req/s "
+                                    f"({calibration.ratio:5.1%} of bare) — {label}"
+                                )
+                        log(
+                            f"  {case.label:<28} graphql {graphql_result.rps:7.0f} req/s "
+                            f"p50 {graphql_result.p50_ms:6.2f} p99 {graphql_result.p99_ms:6.2f} ms | "
+                            f"bare {bare_result.rps:7.0f} req/s | "
+                            f"{measurement.ratio:5.1%}"
+                        )
                 report.metrics[phase.name] = metrics_excerpt(server.base_url)
                 if index == len(phases) - 1 and lag_targets:
                     log(f"lag: {args.lag_rate:g} price updates/s for {args.lag_seconds:g}s through GraphQL")
@@ -1387,6 +1484,7 @@ class Machine:
     commit: str
     dirty_files: int
     load_before: tuple[float, float, float]
+    postgres_layout: str = "not pinned (shared by both cores)"
     load_after: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
 
@@ -1458,7 +1556,7 @@ def render(
     add(f"| CPU | {host.cpu}, {host.cores} cores |")
     add(f"| memory | {host.memory_gb} GB |")
     add(f"| kernel / Python | {host.kernel} / {host.python} |")
-    add(f"| PostgreSQL | {host.postgres}, same host, not pinned (shared by both cores) |")
+    add(f"| PostgreSQL | {host.postgres}, same host, {host.postgres_layout} |")
     add(f"| load generator | {host.wrk}, 1 thread, {CONNECTIONS} connections, core {LOAD_CORE} |")
     add(
         f"| server | `rustok serve`, 1 uvicorn worker, core {SERVER_CORE}, `database.pool_size: {SERVER_POOL_SIZE}`, "
@@ -1711,6 +1809,13 @@ def main() -> None:
         default="",
         help="comma-separated HTTP phases to run (cold-no-fast-path, cold, warm; default all); lag runs in the last",
     )
+    parser.add_argument(
+        "--postgres-core",
+        default=str(LOAD_CORE),
+        choices=(str(LOAD_CORE), "none"),
+        help=f"core PostgreSQL runs on during the storefront runs (default {LOAD_CORE}, ARCHITECTURE.md §12's "
+        "layout); 'none' leaves it on both cores",
+    )
     parser.add_argument("--note", default="", help="a remark for the results file (e.g. how busy the machine was)")
     parser.add_argument("--output", help="results file (default bench/results/storefront-<date>.md)")
     parser.add_argument("--serve-bare", help=argparse.SUPPRESS)
@@ -1743,6 +1848,9 @@ def main() -> None:
         scale=tuple(int(s) for s in args.scale.split(",") if s.strip()),
     )
     host = machine_info(server)
+    postgres = PostgresPinning.find(server, None if args.postgres_core == "none" else int(args.postgres_core))
+    if postgres.refused:
+        log(f"PostgreSQL stays unpinned: {postgres.refused}")
     template, seeded_now = ensure_template(server, params, reseed=args.reseed)
     seed_info = template_info(server, template)
     clone_seconds = clone_database(server, template, RUN_DATABASE)
@@ -1775,8 +1883,9 @@ def main() -> None:
             phases = [Phase("no-cache", "no response cache (every request executes)", {})]
         phases = selected_phases(phases, args.phases)
         targets = [] if "lag" in skip else lag_targets(database_url, int(args.lag_rate * args.lag_seconds))
-        http = measure_http(database_url, phases, product_handle(database_url), args, targets)
+        http = measure_http(database_url, phases, product_handle(database_url), args, targets, postgres)
     host.load_after = os.getloadavg()
+    host.postgres_layout = postgres.describe() if http is not None else "not pinned (no storefront runs)"
 
     text = render(
         args=args,
