@@ -31,8 +31,9 @@ What it does, in order:
    catalogue size.
 4. **HTTP**: the real server (``rustok serve``, one worker, pinned to core 0) driven by
    ``wrk`` (pinned to core 1, 16 connections, a Lua script POSTing the GraphQL body), with
-   PostgreSQL pinned to core 1 during these runs as in ARCHITECTURE.md §12's calibration
-   (``--postgres-core none`` leaves it on both cores; see :class:`PostgresPinning`), for
+   PostgreSQL pinned to core 1 during these runs, the layout the targets' calibration used
+   (``--postgres-core none`` leaves it on both cores; see :class:`PostgresPinning` and
+   ``docs/decisions/0011-storefront-benchmark-layout.md``), for
    ``catalogProducts(first: 20)``, ``catalogProduct(handle)``, ``search`` (two words) and
    ``contentFeed(first: 20)``; next to each, a bare Starlette app (same core, same
    uvicorn) answering the same POST with the exact JSON the server returned, from
@@ -1123,8 +1124,8 @@ def serve_bare(payload_file: str, host: str, port: int, database_url: str | None
 class PostgresPinning:
     """PostgreSQL's processes on one core while the storefront is measured over HTTP.
 
-    ARCHITECTURE.md §12's calibration, which the storefront targets were set from, ran
-    the server on one core and PostgreSQL on the other. Unpinned, PostgreSQL's backends
+    The calibration the storefront targets were set from ran the server on one core and
+    PostgreSQL on the other (``docs/decisions/0011-storefront-benchmark-layout.md``). Unpinned, PostgreSQL's backends
     share the server's core and take their CPU out of the server's measured share (the
     bare app reads nothing, so it loses nothing). The postmaster and every process it has
     forked are pinned (backends forked later inherit the postmaster's affinity) for the
@@ -1159,8 +1160,8 @@ class PostgresPinning:
         if self.postmaster is None:
             return f"not pinned: {self.refused}"
         return (
-            f"pinned to core {self.core} (with the load generator) during the storefront runs, as in "
-            "ARCHITECTURE.md §12's calibration; on both cores for search at the database and the lag"
+            f"pinned to core {self.core} (with the load generator) during the storefront runs, the layout of the "
+            "targets' calibration (docs/decisions/0011); on both cores for search at the database and the lag"
         )
 
     def _processes(self) -> list[int]:
@@ -1750,10 +1751,32 @@ def render(
     return "\n".join(lines).rstrip() + "\n"
 
 
+RESULT_NAME = re.compile(r"^(?P<stem>.+?-\d{4}-\d{2}-\d{2})(?:-(?P<run>\d+))?\.md\Z")
+
+
+def new_result_path(started: datetime) -> Path:
+    """``bench/results/storefront-<date>.md``, or ``-2``, ``-3``… when that day already has results."""
+    stem = f"storefront-{started:%Y-%m-%d}"
+    path = RESULTS_DIR / f"{stem}.md"
+    run = 1
+    while path.exists():
+        run += 1
+        path = RESULTS_DIR / f"{stem}-{run}.md"
+    return path
+
+
+def _result_order(path: Path) -> tuple[str, int]:
+    """A day's runs in the order they were written (``<day>.md``, then ``<day>-2.md``…)."""
+    found = RESULT_NAME.match(path.name)
+    if found is None:
+        return (path.stem, 0)
+    return (found["stem"], int(found["run"] or 1))
+
+
 def update_results_index() -> None:
     """``bench/results/README.md``: every result file, newest first, with its title."""
     entries = []
-    for path in sorted(RESULTS_DIR.glob("*.md"), reverse=True):
+    for path in sorted(RESULTS_DIR.glob("*.md"), key=_result_order, reverse=True):
         if path.name == "README.md":
             continue
         title = path.read_text().splitlines()[0].lstrip("# ").strip()
@@ -1813,8 +1836,8 @@ def main() -> None:
         "--postgres-core",
         default=str(LOAD_CORE),
         choices=(str(LOAD_CORE), "none"),
-        help=f"core PostgreSQL runs on during the storefront runs (default {LOAD_CORE}, ARCHITECTURE.md §12's "
-        "layout); 'none' leaves it on both cores",
+        help=f"core PostgreSQL runs on during the storefront runs (default {LOAD_CORE}: the layout of the targets' "
+        "calibration, docs/decisions/0011); 'none' leaves it on both cores",
     )
     parser.add_argument("--note", default="", help="a remark for the results file (e.g. how busy the machine was)")
     parser.add_argument("--output", help="results file (default bench/results/storefront-<date>.md)")
@@ -1902,7 +1925,7 @@ def main() -> None:
         started=started,
     )
     RESULTS_DIR.mkdir(exist_ok=True)
-    output = Path(args.output) if args.output else RESULTS_DIR / f"storefront-{started:%Y-%m-%d}.md"
+    output = Path(args.output) if args.output else new_result_path(started)
     output.write_text(text)
     update_results_index()
     print(text)
