@@ -8,8 +8,9 @@ last clone of the seeded template: run that first). Boots the platform with the 
 cache off, like the storefront benchmark's cold phase, and calls the ASGI application
 directly — middleware, tenant, GraphQL document, fast path, the read on the read pool,
 completion, serialization; no socket, no HTTP parser — with ``--concurrency`` requests in
-flight, pinned to core 0 (run PostgreSQL on the other core for steadier numbers:
-``taskset -acp 1 <postmaster pid>``). Reports the process's CPU time per request for
+flight, pinned to core 0, with PostgreSQL pinned to core 1 for the run as the storefront
+benchmark does (``--postgres-core none`` leaves it on both cores; with PostgreSQL on the
+server's core the numbers move with the scheduler). Reports the process's CPU time per request for
 each round, then the minimum and the median over ``--rounds``.
 
 Why in process: over HTTP on a two-core machine, the bare app the storefront benchmark
@@ -42,7 +43,17 @@ from starlette.applications import Starlette
 from rustok_testing.postgres import with_database
 
 sys.path.insert(0, str(Path(__file__).parent))
-from storefront import RUN_DATABASE, TENANT, Case, cases, product_handle, server_environment
+from storefront import (
+    LOAD_CORE,
+    RUN_DATABASE,
+    SERVER_CORE,
+    TENANT,
+    Case,
+    PostgresPinning,
+    cases,
+    product_handle,
+    server_environment,
+)
 
 
 def chosen_cases(database_url: str, names: list[str]) -> list[Case]:
@@ -141,19 +152,25 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--postgres-core", default=str(LOAD_CORE), choices=(str(LOAD_CORE), "none"))
     args = parser.parse_args()
     if not args.database_url:
         raise SystemExit("give --database-url (the server bench/storefront.py used) or RUSTOK_BENCH_DATABASE_URL")
     if args.requests < args.concurrency or args.rounds < 1:
         raise SystemExit("--requests must be at least --concurrency, --rounds at least 1")
     database_url = with_database(args.database_url, RUN_DATABASE)
+    postgres = PostgresPinning.find(
+        with_database(args.database_url, "postgres"), None if args.postgres_core == "none" else LOAD_CORE
+    )
     chosen = chosen_cases(database_url, [name.strip() for name in args.queries.split(",") if name.strip()])
     workdir = Path(tempfile.mkdtemp(prefix="rustok-cold-path-"))
     os.environ.clear()
     os.environ.update(server_environment(workdir, {"graphql.response_cache": False}, database_url, None))
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {0})
-    uvloop.run(measure(args, database_url, chosen))
+    os.sched_setaffinity(0, {SERVER_CORE})
+    with postgres.pinned():
+        where = f"pinned to core {LOAD_CORE}" if postgres.postmaster is not None else postgres.describe()
+        print(f"PostgreSQL: {where}", file=sys.stderr)
+        uvloop.run(measure(args, database_url, chosen))
 
 
 if __name__ == "__main__":
