@@ -72,7 +72,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1196,6 +1196,8 @@ class PostgresPinning:
         try:
             self._set({self.core})
         except PermissionError as exc:
+            with suppress(PermissionError):
+                self._set(original)  # those changed before the refusal
             self.refused = f"not permitted to change its processes ({exc})"
             self.postmaster = None
             yield
