@@ -7,15 +7,22 @@ The catalog is written through the index writer as real ``ProductDocument`` valu
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from rustok_core.context import TenantContext
-from rustok_core.index import CategoryRef, PriceRange, ProductDocument
+from rustok_core.db.database import driver_conninfo
+from rustok_core.db.reads import ReadConnections
+from rustok_core.index import CategoryRef, ContentDocument, PriceRange, ProductDocument
 from rustok_index.runtime import runtime_of
+from rustok_index.services.reader import StorefrontReader
+from rustok_index.services.storefront import CatalogFilter, ReadScope, StorefrontQueries
 from rustok_server.boot import Platform
 from rustok_testing.client import RustokClient, error_codes
 from rustok_testing.queries import count_queries
@@ -339,3 +346,71 @@ async def test_each_storefront_read_is_one_sql_query(
     async with count_queries(platform) as cached:
         await client.graphql_data(document, variables, tenant=catalog.tenant)
     assert cached.count == 0, cached
+
+
+async def prepared_plans(reads: ReadConnections, statement: str) -> tuple[int, int]:
+    """(generic, custom) plans PostgreSQL made for ``statement`` on the connection of ``reads``."""
+    async with reads.connection() as connection:
+        cursor = await connection.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement = %s", (statement,)
+        )
+        found = await cursor.fetchone()
+    return (found[0], found[1]) if found else (0, 0)
+
+
+def as_prepared(statement: str) -> str:
+    """psycopg's ``%(name)s`` placeholders as the ``$n`` PostgreSQL shows (numbered by first appearance)."""
+    numbers: dict[str, int] = {}
+    return re.sub(r"%\((\w+)\)s", lambda m: f"${numbers.setdefault(m[1], len(numbers) + 1)}", statement)
+
+
+LARGE = 2_000
+"""Rows of a tenant large enough that the planner's guess for a parameter LIMIT (a tenth of them) loses."""
+
+
+@pytest.fixture(scope="module")
+async def large_shop(platform: Platform, app: Any) -> TenantContext:
+    from rustok_core.interfaces import TenantDirectory
+
+    tenant = await platform.ctx.services.get(TenantDirectory).create(
+        slug=f"large-{uuid.uuid4().hex[:6]}", name="Large shop", default_locale="en", locales=["en"]
+    )
+    await write(
+        platform, tenant, [product(title=f"Item {n}", published_at=DAY + timedelta(minutes=n)) for n in range(LARGE)]
+    )
+    posts = [ContentDocument(uuid.uuid4(), "en", "post", f"Post {n}", f"post-{n}", "published") for n in range(LARGE)]
+    await write(platform, tenant, posts)
+    # The statistics autovacuum keeps in a live database.
+    async with platform.ctx.db.system_session() as session, session.begin():
+        await session.execute(text("ANALYZE index_products, index_content"))
+    return tenant
+
+
+@pytest.mark.parametrize("listing", ["products", "feed"])
+async def test_an_unfiltered_listing_is_planned_once_per_connection(
+    platform: Platform, large_shop: TenantContext, listing: str
+) -> None:
+    """A listing without filters has one plan for every tenant and page: PostgreSQL keeps it on the
+    connection instead of planning each execution again (a parameter LIMIT made it do that)."""
+    queries = StorefrontQueries(platform.ctx)
+    # The reads on one connection of their own, where its prepared statements can be looked at.
+    reads = ReadConnections(driver_conninfo(platform.ctx.db.url), max_size=1)
+    queries._reader = StorefrontReader(SimpleNamespace(reads=reads, engine=platform.ctx.db.engine))  # type: ignore[arg-type]
+    tenant = large_shop
+    scope = ReadScope(tenant.id, "en", tenant.default_locale, tuple(sorted(tenant.enabled_modules)))
+    listings = {
+        "products": lambda: queries.catalog_products(scope, CatalogFilter(), first=20),
+        "feed": lambda: queries.content_feed(scope, "post", first=20),
+    }
+    read = listings[listing]
+    try:
+        async with count_queries(platform) as counted:
+            page = await read()
+        (statement,) = counted.statements
+        for _ in range(15):  # psycopg prepares a statement from its sixth run on a connection
+            assert (await read()).edges == page.edges
+        generic, custom = await prepared_plans(reads, as_prepared(statement))
+    finally:
+        await reads.close()
+    assert len(page.edges) == 20 and page.has_next_page
+    assert (generic, custom) == (6, 5)  # planned for its first five runs, then the kept plan
