@@ -1131,7 +1131,9 @@ class PostgresPinning:
     forked are pinned (backends forked later inherit the postmaster's affinity) for the
     storefront runs only, and given back their own affinity after each phase's runs: the
     search timings and the write→index lag run with PostgreSQL on both cores. Needs the
-    server on this host and the rights to change its processes (root, or its owner).
+    server on this host and the rights to change its processes (root, or its owner). A
+    bench killed outright (SIGKILL) leaves them pinned; ``for p in $(pgrep -f postgres);
+    do taskset -acp 0-$(($(nproc)-1)) $p; done`` gives them every core again.
     """
 
     core: int | None
