@@ -70,17 +70,9 @@ async def measure(args: argparse.Namespace, database_url: str, chosen: list[Case
 
     app = create_app(boot())
     freeze_boot_heap()
-    startup: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    started: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
-    await startup.put({"type": "lifespan.startup"})
-    lifespan = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}}, startup.get, started.put))
-    first = await started.get()
-    if first["type"] != "lifespan.startup.complete":
-        raise SystemExit(f"the application did not start: {first}")
-    for case in chosen:
-        await run_case(args, app, case)
-    await startup.put({"type": "lifespan.shutdown"})
-    await lifespan
+    async with app.router.lifespan_context(app):  # as the storefront bench runs the platform in process
+        for case in chosen:
+            await run_case(args, app, case)
 
 
 async def run_case(args: argparse.Namespace, app: Starlette, case: Case) -> None:

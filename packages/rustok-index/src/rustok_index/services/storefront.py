@@ -88,6 +88,11 @@ def text_array(values: tuple[str, ...]) -> str:
     return "{" + ",".join(quoted) + "}"
 
 
+def _shown(alias: str) -> str:
+    """Rows of ``alias`` whose module the tenant has enabled (``:modules`` is :func:`text_array`'s literal)."""
+    return f"{alias}.module = ANY(CAST(:modules AS text[]))"
+
+
 def check_locale(locale: str) -> str:
     if len(locale) > 10 or not LOCALE_RE.match(locale):
         raise Validation("invalid locale: expected a tag like 'en' or 'pt-BR'", field="locale")
@@ -308,7 +313,7 @@ class StorefrontQueries:
         params = scope.params()
         where = [
             "p.tenant_id = :tenant",
-            "p.module = ANY(CAST(:modules AS text[]))",
+            _shown("p"),
             _locale_condition("p", scope),
         ]
         scoped = len(where)
@@ -388,7 +393,7 @@ class StorefrontQueries:
         sql = f"""
             WITH hit AS (
                 SELECT product_id FROM index_products
-                WHERE tenant_id = :tenant AND handle = :handle AND module = ANY(CAST(:modules AS text[]))
+                WHERE tenant_id = :tenant AND handle = :handle AND {_shown("index_products")}
                 ORDER BY (locale = :locale) DESC, (locale = :fallback) DESC, locale LIMIT 1
             )
             SELECT {shapes.PRODUCT.select_list(projection) or "1"}
@@ -419,7 +424,7 @@ class StorefrontQueries:
         where = [
             "c.tenant_id = :tenant",
             "c.kind = :kind",
-            "c.module = ANY(CAST(:modules AS text[]))",
+            _shown("c"),
             _locale_condition("c", scope),
         ]
         if category_slug is not None:
@@ -450,7 +455,7 @@ class StorefrontQueries:
         sql = f"""
             WITH hit AS (
                 SELECT node_id FROM index_content
-                WHERE tenant_id = :tenant AND kind = :kind AND slug = :slug AND module = ANY(CAST(:modules AS text[]))
+                WHERE tenant_id = :tenant AND kind = :kind AND slug = :slug AND {_shown("index_content")}
                 ORDER BY (locale = :locale) DESC, (locale = :fallback) DESC, locale LIMIT 1
             )
             SELECT {shapes.CONTENT_WITH_BODY.select_list(projection) or "1"}
@@ -486,7 +491,7 @@ class StorefrontQueries:
                 columns.append(f"{expression if expression is not None else 'NULL'}::{sql_type} AS {name}")
             conditions = [
                 f"{alias}.tenant_id = :tenant",
-                f"{alias}.module = ANY(CAST(:modules AS text[]))",
+                _shown(alias),
                 _locale_condition(alias, scope),
                 _match(alias, scope),
             ]
@@ -553,8 +558,8 @@ class StorefrontQueries:
         for entity_type in types:
             table = "index_products" if entity_type == PRODUCT else "index_content"
             sources.append(
-                f"(SELECT t.title FROM {table} t WHERE t.tenant_id = :tenant "
-                "AND t.module = ANY(CAST(:modules AS text[])) AND t.locale IN (:locale, :fallback) "
+                f"(SELECT t.title FROM {table} t WHERE t.tenant_id = :tenant AND {_shown('t')} "
+                "AND t.locale IN (:locale, :fallback) "
                 "AND terms.word <% t.title "
                 f"ORDER BY terms.word <<-> t.title LIMIT {CANDIDATES_PER_TERM})"
             )
