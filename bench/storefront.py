@@ -38,8 +38,10 @@ What it does, in order:
    ``contentFeed(first: 20)``; next to each, a bare Starlette app (same core, same
    uvicorn) answering the same POST with the exact JSON the server returned, from
    memory, serialized by orjson. "Cold" runs the server with the response cache switched
-   off by its setting (every request executes); "warm" with it on, repeating identical
-   requests. Found no such setting: one run, reported as "no response cache". Next to
+   off by its setting (every request executes its SQL; the fast path's rendered rows stay
+   on, as they are in production); "cold, rendered rows off" and "cold, fast path off"
+   show what each of those layers is worth; "warm" runs with the response cache on,
+   repeating identical requests. Found no such setting: one run, reported as "no response cache". Next to
    the cold ``catalogProducts(first: 20)``, the bare app's calibration endpoints
    (:data:`CALIBRATIONS`: one ``SELECT 1`` round trip, the same indexed query with rows
    serialized by orjson, the same query returning JSON built by PostgreSQL) show what a
@@ -98,7 +100,7 @@ from rustok_core.ids import generate_id
 from rustok_core.index import CONTENT, PRODUCT, IndexDocument, ProductDocument
 from rustok_core.interfaces import TenantDirectory, TenantResolver
 from rustok_core.registry import ModuleRegistry
-from rustok_core.settings import Settings
+from rustok_core.settings import GraphQLSettings, Settings
 from rustok_index.runtime import runtime_of
 from rustok_index.services.storefront import ReadScope, StorefrontQueries
 from rustok_index.services.writer import lock_entities
@@ -1834,7 +1836,10 @@ def main() -> None:
     parser.add_argument(
         "--phases",
         default="",
-        help="comma-separated HTTP phases to run (cold-no-fast-path, cold, warm; default all); lag runs in the last",
+        help=(
+            "comma-separated HTTP phases to run (cold-no-fast-path, cold-no-rendered-rows, cold, warm; "
+            "default all); lag runs in the last"
+        ),
     )
     parser.add_argument(
         "--postgres-core",
@@ -1902,6 +1907,14 @@ def main() -> None:
                         "cold-no-fast-path",
                         "cold, fast path off",
                         {cache_setting: False, fast_path_setting: False},
+                    )
+                )
+            if "rendered_rows" in GraphQLSettings.model_fields:
+                phases.append(
+                    Phase(
+                        "cold-no-rendered-rows",
+                        "cold, rendered rows off",
+                        {cache_setting: False, "graphql.rendered_rows": 0},
                     )
                 )
             phases.append(Phase("cold", "cold (response cache off)", {cache_setting: False}))

@@ -12,7 +12,9 @@ fast path, every answer with errors from graphql-core (the fast path steps aside
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +35,7 @@ from rustok_testing.client import RustokClient
 from rustok_testing.plugin import BootPlatform
 from rustok_testing.queries import count_queries
 
-from .conftest import product, write
+from .conftest import product, rows, write
 from .storefront_corpus import CATEGORIES, TAGS, WORDS, Storefront, seed_storefront, storefront_tenant
 
 
@@ -355,6 +357,8 @@ async def test_generated_documents_get_the_same_bytes_from_both_paths_and_the_fa
         assert fast_status == 200, context + f"\n{fast_body!r}"  # generated documents are valid
         errors = "errors" in orjson.loads(fast_body)
         took_fast_path = fast_answers(fast) - before == 1
+        # Again: now the rows' JSON is the one the first answer rendered and kept.
+        assert await post(fast, shop, query, variables) == (fast_status, fast_body), context
         assert took_fast_path == (not errors), context + f"\n{fast_body[:500]!r}"
         answered_fast += took_fast_path
         with_errors += errors
@@ -523,3 +527,114 @@ async def test_coerced_arguments_are_kept_per_variable_set_and_never_mixed_up(fa
     assert isinstance(refused, str) and "Int" in refused
     assert await handles({"n": "two", "sort": "TITLE"}) == refused  # a kept refusal is still executed for its errors
     assert await handles({"n": 2, "sort": "TITLE"}) == two
+
+
+# -- rendered rows ----------------------------------------------------------------------------------
+
+LISTING = (
+    "query($locale: String) { catalogProducts(first: 5, locale: $locale) { edges { cursor node { handle title "
+    "prices { currency min max } } } pageInfo { endCursor } } }"
+)
+
+
+def rendered_of(instance: Instance) -> Any:
+    rendered = runtime_of(instance.platform.ctx).storefront.rendered
+    assert rendered is not None
+    return rendered
+
+
+async def test_an_unchanged_row_is_rendered_once_and_a_written_row_again(fast: Instance, normal: Instance) -> None:
+    tenant = await storefront_tenant(fast.platform)
+    shop = Storefront(tenant)
+    documents = [
+        product(handle=f"kept-{n}", title=f"Kept {n}", prices={"EUR": PriceRange(100 * n, 100 * n)}) for n in (1, 2, 3)
+    ]
+    await write(fast.platform, tenant, documents)
+    rendered = rendered_of(fast)
+    item = '{ catalogProduct(handle: "kept-2") { title prices { min } } }'
+
+    async def answer(query: str, variables: dict[str, Any]) -> tuple[bytes, int, int]:
+        """The body (graphql-core's to the byte), and how many rows were made and served meanwhile."""
+        made, served = rendered.made, rendered.served
+        status, body = await post(fast, shop, query, variables)
+        assert (status, body) == await post(normal, shop, query, variables)
+        return body, rendered.made - made, rendered.served - served
+
+    first = await answer(LISTING, {})
+    assert first[1:] == (3, 3)
+    assert await answer(LISTING, {}) == (first[0], 0, 3)
+    item_first = await answer(item, {})
+    assert item_first[1:] == (1, 1)
+    assert await answer(item, {}) == (item_first[0], 0, 1)
+
+    # A price change writes the row: a new version, rendered anew; nothing was invalidated.
+    await write(fast.platform, tenant, [dataclasses.replace(documents[0], prices={"EUR": PriceRange(7, 9)})])
+    changed, made, served = await answer(LISTING, {})
+    assert (made, served) == (1, 3)
+    nodes = {e["node"]["handle"]: e["node"] for e in orjson.loads(changed)["data"]["catalogProducts"]["edges"]}
+    assert nodes["kept-1"]["prices"] == [{"currency": "EUR", "min": 7, "max": 9}]
+    assert changed != first[0]
+
+    metrics = (await fast.client.get("/metrics")).text
+    assert f'rustok_storefront_rendered_rows_total{{result="made"}} {float(rendered.made)}' in metrics
+    assert (
+        f'rustok_storefront_rendered_rows_total{{result="reused"}} {float(rendered.served - rendered.made)}' in metrics
+    )
+
+
+async def test_rows_written_in_one_transaction_are_rendered_apart(fast: Instance, normal: Instance) -> None:
+    """The locales of a product are written by one statement, so their rows share ``xmin``:
+    the row's id tells them apart."""
+    tenant = await storefront_tenant(fast.platform)
+    shop = Storefront(tenant)
+    pid = uuid.uuid4()
+    await write(
+        fast.platform,
+        tenant,
+        [
+            product(pid, locale="en", handle="twin", title="Boots"),
+            product(pid, locale="de", handle="twin", title="Stiefel"),
+        ],
+    )
+    versions = await rows(
+        fast.platform, "SELECT CAST(xmin AS text) FROM index_products WHERE tenant_id = :t", t=tenant.id
+    )
+    assert len(versions) == 2 and versions[0] == versions[1]  # the case this test is about
+    titles = {}
+    for locale in ("en", "de", "en", "de"):
+        answer = await post(fast, shop, LISTING, {"locale": locale})
+        assert answer == await post(normal, shop, LISTING, {"locale": locale})
+        titles.setdefault(locale, set()).add(
+            orjson.loads(answer[1])["data"]["catalogProducts"]["edges"][0]["node"]["title"]
+        )
+    assert titles == {"en": {"Boots"}, "de": {"Stiefel"}}
+
+
+async def test_tenants_never_see_each_others_rendered_rows(fast: Instance) -> None:
+    shops = []
+    for title in ("Alpha", "Beta"):
+        tenant = await storefront_tenant(fast.platform)
+        await write(fast.platform, tenant, [product(handle="same-handle", title=title)])
+        shops.append(Storefront(tenant))
+    item = '{ catalogProduct(handle: "same-handle") { title } }'
+    for _ in range(2):
+        for shop, title in zip(shops, ("Alpha", "Beta"), strict=True):
+            for query, path in (
+                (LISTING, ("catalogProducts", "edges", 0, "node", "title")),
+                (item, ("catalogProduct", "title")),
+            ):
+                value: Any = orjson.loads((await post(fast, shop, query, {}))[1])["data"]
+                for step in path:
+                    value = value[step]
+                assert value == title
+
+
+async def test_with_rendered_rows_off_reads_render_nothing_and_answer_the_same(
+    boot_platform: BootPlatform, normal: Instance, shop: Storefront
+) -> None:
+    async for off in _instance(boot_platform, **{"graphql.fast_path": True, "graphql.rendered_rows": 0}):
+        assert runtime_of(off.platform.ctx).storefront.rendered is None
+        async with count_queries(off.platform) as counted:
+            answer = await post(off, shop, LISTING, {})
+        assert answer == await post(normal, shop, LISTING, {})
+        assert "xmin" not in counted.statements[0]

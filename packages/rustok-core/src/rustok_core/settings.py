@@ -81,6 +81,10 @@ class GraphQLSettings(_Section):
     """Memory hygiene only: answers are dropped by index changes, not by age."""
     fast_path: bool = True
     """Answer known storefront selections without graphql-core's field-by-field execution."""
+    rendered_rows: int = Field(default=20_000, ge=0)
+    """Fast-path reads keep the JSON they make of an index row, per row version and selection,
+    in two generations of this many entries each (0: off). Nothing is invalidated: a written
+    row has a new version."""
 
 
 class CacheSettings(_Section):

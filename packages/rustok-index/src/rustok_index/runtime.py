@@ -8,7 +8,7 @@ from rustok_index.metrics import IndexMetrics
 from rustok_index.responses.cache import ResponseCache
 from rustok_index.responses.fast_path import FastPath
 from rustok_index.responses.invalidation import StorefrontInvalidation
-from rustok_index.responses.metrics import ResponseMetrics
+from rustok_index.responses.metrics import RenderedRowsCollector, ResponseMetrics
 from rustok_index.responses.responder import StorefrontResponder
 from rustok_index.services.owners import Owners
 from rustok_index.services.rebuild import IndexRebuilder
@@ -49,6 +49,8 @@ class IndexRuntime:
         self.rebuilder = IndexRebuilder(ctx, self.owners, self.writer)
         self.status = IndexStatusService(ctx)
         self.storefront = StorefrontQueries(ctx)
+        if self.storefront.rendered is not None:
+            self.metrics.registry.register(RenderedRowsCollector(self.storefront.rendered))
         self.responder = self._responder(settings.fast_path)
         ctx.state.setdefault("metrics_registries", []).append(self.metrics.registry)
         ctx.state.setdefault("metrics_refreshers", []).append(self.refresh_metrics)

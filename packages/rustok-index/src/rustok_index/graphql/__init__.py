@@ -14,10 +14,12 @@ from typing import Any
 
 from ariadne import EnumType, MutationType, QueryType
 from graphql import GraphQLResolveInfo
+from orjson import Fragment
 
 from rustok_core.context import RequestContext
 from rustok_core.graphql import GraphQLContribution
 from rustok_core.index import CONTENT, ENTITY_TYPES, PRODUCT
+from rustok_index.responses.plan import Complete, Selection
 from rustok_index.runtime import runtime_of
 from rustok_index.services.storefront import CatalogFilter, ReadScope, StorefrontQueries, check_locale
 
@@ -49,12 +51,19 @@ def queries(ctx: RequestContext) -> StorefrontQueries:
 Needs = Mapping[str, Any]
 
 
-def _edge_needs(needs: Needs | None) -> tuple[Needs | None, bool]:
-    """The node keys a connection's selection reads (``None``: all) and whether its edges show cursors."""
+def _edge_needs(needs: Needs | None) -> dict[str, Any]:
+    """A listing's keyword arguments from its needs: ``fields`` (the node keys the selection reads,
+    ``None``: all), ``cursors`` (whether edges show theirs) and ``render`` (the plan's completion of
+    an edge: the read may make the edges' JSON with it)."""
     if needs is None:
-        return None, True
+        return {"fields": None, "cursors": True, "render": None}
     edges = needs.get("edges", {})
-    return edges.get("node", {}), "cursor" in edges
+    return {"fields": edges.get("node", {}), "cursors": "cursor" in edges, "render": _render(edges)}
+
+
+def _render(needs: Needs | None) -> Complete | None:
+    """The plan's completion of the object ``needs`` describes, if it has one (a read may render with it)."""
+    return needs.complete if isinstance(needs, Selection) else None
 
 
 async def read_catalog_products(
@@ -76,17 +85,16 @@ async def read_catalog_products(
         in_stock=given.get("in_stock"),
         query=given.get("query"),
     )
-    fields, cursors = _edge_needs(needs)
     page = await queries(ctx).catalog_products(
-        scope_of(ctx, locale), filters, sort=sort, first=first, after=after, fields=fields, cursors=cursors
+        scope_of(ctx, locale), filters, sort=sort, first=first, after=after, **_edge_needs(needs)
     )
     return page.connection()
 
 
 async def read_catalog_product(
     ctx: RequestContext, handle: str, locale: str | None = None, needs: Needs | None = None
-) -> dict[str, Any] | None:
-    return await queries(ctx).catalog_product(scope_of(ctx, locale), handle, fields=needs)
+) -> dict[str, Any] | Fragment | None:
+    return await queries(ctx).catalog_product(scope_of(ctx, locale), handle, fields=needs, render=_render(needs))
 
 
 async def read_content_feed(
@@ -99,7 +107,6 @@ async def read_content_feed(
     after: str | None = None,
     needs: Needs | None = None,
 ) -> dict[str, Any]:
-    fields, cursors = _edge_needs(needs)
     page = await queries(ctx).content_feed(
         scope_of(ctx, locale),
         kind,
@@ -107,16 +114,15 @@ async def read_content_feed(
         tag=tag,
         first=first,
         after=after,
-        fields=fields,
-        cursors=cursors,
+        **_edge_needs(needs),
     )
     return page.connection()
 
 
 async def read_content_item(
     ctx: RequestContext, kind: str, slug: str, locale: str | None = None, needs: Needs | None = None
-) -> dict[str, Any] | None:
-    return await queries(ctx).content_item(scope_of(ctx, locale), kind, slug, fields=needs)
+) -> dict[str, Any] | Fragment | None:
+    return await queries(ctx).content_item(scope_of(ctx, locale), kind, slug, fields=needs, render=_render(needs))
 
 
 async def read_search(
@@ -140,7 +146,7 @@ async def resolve_catalog_products(_: Any, info: GraphQLResolveInfo, **arguments
 
 
 @query.field("catalogProduct")
-async def resolve_catalog_product(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> dict[str, Any] | None:
+async def resolve_catalog_product(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
     return await read_catalog_product(info.context, **arguments)
 
 
@@ -150,7 +156,7 @@ async def resolve_content_feed(_: Any, info: GraphQLResolveInfo, **arguments: An
 
 
 @query.field("contentItem")
-async def resolve_content_item(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> dict[str, Any] | None:
+async def resolve_content_item(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
     return await read_content_item(info.context, **arguments)
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from rustok_index.responses.cache import ResponseCache
+from rustok_index.services.rendered import RenderedRows
 
 FALLBACK_REASONS = ("selection", "variables", "arguments", "error", "value")
 """Why the fast path left an answer to graphql-core: no plan for the selection, variables
@@ -59,3 +64,25 @@ class ResponseMetrics:
             Gauge(
                 "rustok_storefront_cache_bytes", "Approximate memory of the answers held", registry=registry
             ).set_function(lambda: cache.bytes)
+
+
+class RenderedRowsCollector(Collector):
+    """The rendered rows of the storefront's reads, read from their plain counters at scrape time
+    (the reads count with ``+=``, not with a metric's lock per row)."""
+
+    def __init__(self, rendered: RenderedRows) -> None:
+        self.rendered = rendered
+
+    def collect(self) -> Iterator[Metric]:
+        rendered = self.rendered
+        rows = CounterMetricFamily(
+            "rustok_storefront_rendered_rows",
+            "Index rows answered by fast-path reads: JSON made, or reused for an unchanged row version",
+            labels=["result"],
+        )
+        rows.add_metric(["made"], rendered.made)
+        rows.add_metric(["reused"], rendered.served - rendered.made)
+        yield rows
+        yield GaugeMetricFamily(
+            "rustok_storefront_rendered_rows_entries", "Rendered rows held by this process", value=len(rendered)
+        )

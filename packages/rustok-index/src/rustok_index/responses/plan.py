@@ -16,6 +16,10 @@ or unions, fragment variables, abstract types, introspection, custom resolvers â
 plan and is executed by graphql-core. Plans do not depend on variables, so one is
 compiled per document and operation and kept with the document.
 
+Each object position's needs are a :class:`Selection` carrying its completion, so a read
+can complete rows ahead of the plan (and keep their JSON); a completion returns such
+an ``orjson.Fragment`` as it is.
+
 Completion functions raise :class:`Fallback` when a value is one graphql-core would
 treat specially (a null in a non-null position, a value its scalar refuses, a
 callable, a list or object of an unexpected kind): the caller then executes normally,
@@ -52,11 +56,29 @@ from graphql import (
     VariableDefinitionNode,
 )
 from graphql.pyutils import Undefined
+from orjson import Fragment
 
 Complete = Callable[[Any], Any]
 Read = Callable[..., Any]
 Needs = Mapping[str, "Needs"]
 """The source keys a selection reads, each with what it reads below it (``{}`` for leaves)."""
+
+
+class Selection(dict[str, Needs]):
+    """The needs of an object position, with the plan's completion of an object there.
+
+    A read may complete an object there with it ahead of the plan and hand over the JSON
+    as an :class:`orjson.Fragment` (kept per row version, see
+    :mod:`rustok_index.services.rendered`); object completions pass a fragment through
+    unchanged. Only the fast path's reads, given this completion, make fragments.
+    """
+
+    __slots__ = ("complete",)
+
+    def __init__(self, needs: Mapping[str, Needs], complete: Complete) -> None:
+        super().__init__(needs)
+        self.complete = complete
+
 
 MAX_INT = 2_147_483_647
 MIN_INT = -2_147_483_648
@@ -238,7 +260,8 @@ def _object(
         complete, below = _complete(field.type, field_nodes, fragments)
         fields.append((key, source, complete))
         needs[source] = _merged(needs[source], below) if source in needs else below
-    return _object_completion(tuple(fields), type_.name, nullable), needs
+    complete = _object_completion(tuple(fields), type_.name, nullable)
+    return complete, Selection(needs, complete)
 
 
 def _object_completion(plan: Sequence[tuple[str, str | None, Complete]], type_name: str, nullable: bool) -> Complete:
@@ -250,7 +273,7 @@ def _object_completion(plan: Sequence[tuple[str, str | None, Complete]], type_na
     field's function, so the common case costs no call per field. The result is the
     same as calling each field's completion in order.
     """
-    namespace: dict[str, Any] = {"Fallback": Fallback, "nullable": nullable}
+    namespace: dict[str, Any] = {"Fallback": Fallback, "Fragment": Fragment, "nullable": nullable}
     lines = ["def complete_object(value):", "    if type(value) is dict:", "        get = value.get"]
     for n, (_key, source, complete) in enumerate(plan):
         if source is None:  # __typename
@@ -267,6 +290,8 @@ def _object_completion(plan: Sequence[tuple[str, str | None, Complete]], type_na
     entries = ", ".join(f"{key!r}: v{n}" for n, (key, _source, _complete) in enumerate(plan))
     lines += [
         f"        return {{{entries}}}",
+        "    if type(value) is Fragment:",
+        "        return value",
         "    if value is None:",
         "        if nullable:",
         "            return None",

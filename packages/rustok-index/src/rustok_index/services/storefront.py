@@ -13,6 +13,10 @@ words by trigram similarity when the first page has few hits.
 
 Each read is one statement outside any transaction, run on the driver connection
 (:mod:`rustok_index.services.reader`); rows come back as named tuples.
+
+Given the fast path's completion (``render``), listings and single-item reads hand back
+their edges or node as JSON, kept per row version (:mod:`rustok_index.services.rendered`):
+an unchanged row is completed and serialized once, not on every read.
 """
 
 from __future__ import annotations
@@ -26,14 +30,18 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
+from orjson import Fragment
 
 from rustok_core.context import AppContext
 from rustok_core.errors import Validation
 from rustok_core.index import CONTENT, ENTITY_TYPES, PRODUCT
 from rustok_core.pagination import decode_cursor, encode_cursor_bytes, page_size
+from rustok_index.responses.plan import Complete as Render
+from rustok_index.responses.plan import Fallback
 from rustok_index.search_config import config_name, config_sql
 from rustok_index.services import shapes
 from rustok_index.services.reader import StorefrontReader
+from rustok_index.services.rendered import RenderedRows
 
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
@@ -287,6 +295,9 @@ class StorefrontQueries:
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
         self._reader = StorefrontReader(ctx.db)
+        kept = ctx.settings.graphql.rendered_rows
+        self.rendered = RenderedRows(kept) if kept else None
+        """Rendered rows of this process (``graphql.rendered_rows``; ``None``: every read renders nothing)."""
 
     async def _rows(self, scope: ReadScope, sql: str, params: dict[str, Any]) -> Sequence[Any]:
         """The named rows of one statement (``scope`` is the tenant the SQL names as ``:tenant``)."""
@@ -304,10 +315,12 @@ class StorefrontQueries:
         after: str | None = None,
         fields: Collection[str] | None = None,
         cursors: bool = True,
+        render: Render | None = None,
     ) -> Page:
         """A page of products; ``fields``: the node keys to build (default all); ``cursors``: the edges'
-        own (the end cursor is always made)."""
+        own (the end cursor is always made); ``render``: the completion of an edge (see :func:`_page`)."""
         size = page_size(first)
+        render = render if self.rendered is not None else None
         if sort not in SORTS:
             raise Validation("unknown sort", field="sort")
         params = scope.params()
@@ -376,19 +389,31 @@ class StorefrontQueries:
         order = ", ".join(f"{key}{direction}" for key in keys)
         projection = shapes.PRODUCT.project(fields)
         # The key's id is selected as the text a cursor holds (the node's id expression): no UUID parsed and printed.
-        selected = (*keys[:-1], shapes.PRODUCT.expressions["entity_id"], shapes.PRODUCT.select_list(projection))
+        selected = (
+            *keys[:-1],
+            shapes.PRODUCT.expressions["entity_id"],
+            _version("p", render),
+            shapes.PRODUCT.select_list(projection),
+        )
         sql = (
             f"SELECT {', '.join(selected)} "
             f"FROM index_products p{joins} "
             f"WHERE {' AND '.join(where)} ORDER BY {order} {_limit(size, params, filtered=filtered)}"
         )
         rows = await self._reader.tuples(sql, params)
-        return _page(rows, size, sort, projection, cursors)
+        return _page(rows, size, sort, projection, cursors, render, self.rendered)
 
     async def catalog_product(
-        self, scope: ReadScope, handle: str, *, fields: Collection[str] | None = None
-    ) -> dict[str, Any] | None:
-        """The product with this handle in the asked locale, else the default, else any."""
+        self,
+        scope: ReadScope,
+        handle: str,
+        *,
+        fields: Collection[str] | None = None,
+        render: Render | None = None,
+    ) -> dict[str, Any] | Fragment | None:
+        """The product with this handle in the asked locale, else the default, else any (``render``: the
+        completion of the node, see :func:`_page`)."""
+        render = render if self.rendered is not None else None
         projection = shapes.PRODUCT.project(fields)
         sql = f"""
             WITH hit AS (
@@ -396,13 +421,13 @@ class StorefrontQueries:
                 WHERE tenant_id = :tenant AND handle = :handle AND {_shown("index_products")}
                 ORDER BY (locale = :locale) DESC, (locale = :fallback) DESC, locale LIMIT 1
             )
-            SELECT {shapes.PRODUCT.select_list(projection) or "1"}
+            SELECT {_version("p", render)}, {shapes.PRODUCT.select_list(projection) or "1"}
             FROM index_products p JOIN hit ON p.product_id = hit.product_id
             WHERE p.tenant_id = :tenant
             ORDER BY (p.locale = :locale) DESC, (p.locale = :fallback) DESC, p.locale LIMIT 1
         """
         rows = await self._reader.tuples(sql, {**scope.params(), "handle": handle})
-        return projection.build(rows[0], 0) if rows else None
+        return _node(rows[0], projection, render, self.rendered) if rows else None
 
     # -- content ------------------------------------------------------------------------------
 
@@ -417,9 +442,11 @@ class StorefrontQueries:
         after: str | None = None,
         fields: Collection[str] | None = None,
         cursors: bool = True,
+        render: Render | None = None,
     ) -> Page:
-        """Published content of a kind, newest first (``fields`` and ``cursors`` as for products)."""
+        """Published content of a kind, newest first (``fields``, ``cursors`` and ``render`` as for products)."""
         size = page_size(first)
+        render = render if self.rendered is not None else None
         params = {**scope.params(), "kind": kind}
         where = [
             "c.tenant_id = :tenant",
@@ -438,19 +465,32 @@ class StorefrontQueries:
             where.append(_keyset(["c.listed_at", "c.node_id"], True))
             params.update({"k0": after_key[0], "k1": after_key[1]})
         projection = shapes.CONTENT.project(fields)
-        selected = ("c.listed_at", shapes.CONTENT.expressions["entity_id"], shapes.CONTENT.select_list(projection))
+        selected = (
+            "c.listed_at",
+            shapes.CONTENT.expressions["entity_id"],
+            _version("c", render),
+            shapes.CONTENT.select_list(projection),
+        )
         sql = (
             f"SELECT {', '.join(selected)} "
             f"FROM index_content c WHERE {' AND '.join(where)} ORDER BY c.listed_at DESC, c.node_id DESC "
             f"{_limit(size, params, filtered=category_slug is not None or tag is not None)}"
         )
         rows = await self._reader.tuples(sql, params)
-        return _page(rows, size, "FEED", projection, cursors)
+        return _page(rows, size, "FEED", projection, cursors, render, self.rendered)
 
     async def content_item(
-        self, scope: ReadScope, kind: str, slug: str, *, fields: Collection[str] | None = None
-    ) -> dict[str, Any] | None:
-        """The item whose slug (in any locale) is ``slug``, in the asked locale, else the default, else any."""
+        self,
+        scope: ReadScope,
+        kind: str,
+        slug: str,
+        *,
+        fields: Collection[str] | None = None,
+        render: Render | None = None,
+    ) -> dict[str, Any] | Fragment | None:
+        """The item whose slug (in any locale) is ``slug``, in the asked locale, else the default, else any
+        (``render`` as for products)."""
+        render = render if self.rendered is not None else None
         projection = shapes.CONTENT_WITH_BODY.project(fields)
         sql = f"""
             WITH hit AS (
@@ -458,13 +498,13 @@ class StorefrontQueries:
                 WHERE tenant_id = :tenant AND kind = :kind AND slug = :slug AND {_shown("index_content")}
                 ORDER BY (locale = :locale) DESC, (locale = :fallback) DESC, locale LIMIT 1
             )
-            SELECT {shapes.CONTENT_WITH_BODY.select_list(projection) or "1"}
+            SELECT {_version("c", render)}, {shapes.CONTENT_WITH_BODY.select_list(projection) or "1"}
             FROM index_content c JOIN hit ON c.node_id = hit.node_id
             WHERE c.tenant_id = :tenant
             ORDER BY (c.locale = :locale) DESC, (c.locale = :fallback) DESC, c.locale LIMIT 1
         """
         rows = await self._reader.tuples(sql, {**scope.params(), "kind": kind, "slug": slug})
-        return projection.build(rows[0], 0) if rows else None
+        return _node(rows[0], projection, render, self.rendered) if rows else None
 
     # -- search -------------------------------------------------------------------------------
 
@@ -591,18 +631,76 @@ class StorefrontQueries:
         """
 
 
-def _page(rows: Sequence[tuple[Any, ...]], size: int, sort: str, projection: shapes.Projection, cursors: bool) -> Page:
-    """A page from rows of two sort-key columns followed by the projection's columns."""
+def _version(alias: str, render: Render | None) -> str:
+    """The column a rendered row is kept by (the row's id and version), when the read renders."""
+    return f"CAST({alias}.id AS text) || CAST({alias}.xmin AS text)" if render is not None else "NULL"
+
+
+def _page(
+    rows: Sequence[tuple[Any, ...]],
+    size: int,
+    sort: str,
+    projection: shapes.Projection,
+    cursors: bool,
+    render: Render | None,
+    rendered: RenderedRows | None,
+) -> Page:
+    """A page from rows of two sort-key columns and the row version, then the projection's columns.
+
+    With ``render`` (the plan's completion of an edge), each edge is its JSON, made once per
+    row version, sort and selection (and rank, for a ranked sort) and then taken from
+    ``rendered``: an edge depends on nothing else (its cursor is the sort and the row's key).
+    """
     page = Page(has_next_page=len(rows) > size)
     build = projection.build
     shown = rows[:size]
-    if cursors:
-        page.edges = [{"cursor": _encode(sort, row[:2]), "node": build(row, 2)} for row in shown]
+    if render is not None and rendered is not None:
+        rendered.refresh()
+        rendered.served += len(shown)
+        get = rendered.get
+        edges = page.edges
+        # The sort key is a column of the row, kept by its version, except a rank (the query's).
+        ranked = sort == "RELEVANCE"
+        for row in shown:
+            key = (render, sort, row[2], row[0]) if ranked else (render, sort, row[2])
+            edge = get(key)
+            if edge is None:
+                made = {"cursor": _encode(sort, row[:2]), "node": build(row, 3)} if cursors else {"node": build(row, 3)}
+                edge = _rendered(made, render, rendered, key)
+            edges.append(edge)
+    elif cursors:
+        page.edges = [{"cursor": _encode(sort, row[:2]), "node": build(row, 3)} for row in shown]
     else:
-        page.edges = [{"node": build(row, 2)} for row in shown]
+        page.edges = [{"node": build(row, 3)} for row in shown]
     if shown:
-        page.end_cursor = page.edges[-1]["cursor"] if cursors else _encode(sort, shown[-1][:2])
+        last = page.edges[-1]
+        page.end_cursor = last["cursor"] if cursors and type(last) is dict else _encode(sort, shown[-1][:2])
     return page
+
+
+def _node(
+    row: tuple[Any, ...], projection: shapes.Projection, render: Render | None, rendered: RenderedRows | None
+) -> dict[str, Any] | Fragment:
+    """One node from a row of the row version and the projection's columns (rendered as :func:`_page` does)."""
+    if render is None or rendered is None:
+        return projection.build(row, 1)
+    rendered.refresh()
+    rendered.served += 1
+    key = (render, row[0])
+    node = rendered.get(key)
+    return node if node is not None else _rendered(projection.build(row, 1), render, rendered, key)
+
+
+def _rendered(made: dict[str, Any], render: Render, rendered: RenderedRows, key: Any) -> dict[str, Any] | Fragment:
+    """``made`` completed by ``render`` as JSON, kept under ``key``; ``made`` itself when the plan refuses it."""
+    try:
+        value = render(made)
+    except Fallback:
+        return made  # the plan completes it again and falls back with its reason
+    fragment = Fragment(orjson.dumps(value))
+    rendered.put(key, fragment)
+    rendered.made += 1
+    return fragment
 
 
 def _search_text(query: str) -> str:
