@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,6 +58,9 @@ MAX_SUGGESTED_TERMS = 8
 """Terms of a query that get corrections (a bound also keeps the planner's estimate small)."""
 HIGHLIGHT = 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
 TITLE_HIGHLIGHT = "StartSel=<mark>, StopSel=</mark>, HighlightAll=true"
+
+LAST_PAGES = 4096
+"""Listings whose last page's row versions are kept (:meth:`StorefrontQueries._listing`)."""
 
 SORTS = ("RELEVANCE", "PRICE_ASC", "PRICE_DESC", "NEWEST", "TITLE")
 
@@ -122,7 +126,8 @@ class CatalogFilter:
 class Page:
     """A Relay connection in the making: rows (already shaped), cursors, and extras."""
 
-    edges: list[dict[str, Any]] = field(default_factory=list)
+    edges: list[Any] = field(default_factory=list)
+    """Edge dicts, or their JSON (``orjson.Fragment``) when the read rendered them."""
     has_next_page: bool = False
     did_you_mean: str | None = None
     end_cursor: str | None = None
@@ -298,6 +303,8 @@ class StorefrontQueries:
         kept = ctx.settings.graphql.rendered_rows
         self.rendered = RenderedRows(kept) if kept else None
         """Rendered rows of this process (``graphql.rendered_rows``; ``None``: every read renders nothing)."""
+        self._last_pages: OrderedDict[Any, _LastPage] = OrderedDict()
+        """The last page of each rendering listing (selection, statement, values), least recently used first."""
 
     async def _rows(self, scope: ReadScope, sql: str, params: dict[str, Any]) -> Sequence[Any]:
         """The named rows of one statement (``scope`` is the tenant the SQL names as ``:tenant``)."""
@@ -390,18 +397,17 @@ class StorefrontQueries:
         projection = shapes.PRODUCT.project(fields)
         # The key's id is selected as the text a cursor holds (the node's id expression): no UUID parsed and printed.
         selected = (
-            *keys[:-1],
-            shapes.PRODUCT.expressions["entity_id"],
-            _version("p", render),
+            f"{keys[0]} AS k0",
+            f"{shapes.PRODUCT.expressions['entity_id']} AS k1",
+            f"{_version('p', render)} AS version",
             shapes.PRODUCT.select_list(projection),
         )
         sql = (
-            f"SELECT {', '.join(selected)} "
+            f"SELECT {', '.join(selected)}{_known('p', 'p.product_id', render)} "
             f"FROM index_products p{joins} "
             f"WHERE {' AND '.join(where)} ORDER BY {order} {_limit(size, params, filtered=filtered)}"
         )
-        rows = await self._reader.tuples(sql, params)
-        return _page(rows, size, sort, projection, cursors, render, self.rendered)
+        return await self._listing(sql, params, size, sort, descending, projection, cursors, render)
 
     async def catalog_product(
         self,
@@ -466,18 +472,17 @@ class StorefrontQueries:
             params.update({"k0": after_key[0], "k1": after_key[1]})
         projection = shapes.CONTENT.project(fields)
         selected = (
-            "c.listed_at",
-            shapes.CONTENT.expressions["entity_id"],
-            _version("c", render),
+            "c.listed_at AS k0",
+            f"{shapes.CONTENT.expressions['entity_id']} AS k1",
+            f"{_version('c', render)} AS version",
             shapes.CONTENT.select_list(projection),
         )
         sql = (
-            f"SELECT {', '.join(selected)} "
+            f"SELECT {', '.join(selected)}{_known('c', 'c.node_id', render)} "
             f"FROM index_content c WHERE {' AND '.join(where)} ORDER BY c.listed_at DESC, c.node_id DESC "
             f"{_limit(size, params, filtered=category_slug is not None or tag is not None)}"
         )
-        rows = await self._reader.tuples(sql, params)
-        return _page(rows, size, "FEED", projection, cursors, render, self.rendered)
+        return await self._listing(sql, params, size, "FEED", True, projection, cursors, render)
 
     async def content_item(
         self,
@@ -505,6 +510,47 @@ class StorefrontQueries:
         """
         rows = await self._reader.tuples(sql, {**scope.params(), "kind": kind, "slug": slug})
         return _node(rows[0], projection, render, self.rendered) if rows else None
+
+    async def _listing(
+        self,
+        sql: str,
+        params: dict[str, Any],
+        size: int,
+        sort: str,
+        descending: bool,
+        projection: shapes.Projection,
+        cursors: bool,
+        render: Render | None,
+    ) -> Page:
+        """The page of a listing statement (see :func:`_known` for the columns it has when rendering).
+
+        Rendering, the statement is asked again with the row versions of its last page (same
+        selection, statement and values): rows of those versions come back without their
+        columns (the edges made of them are kept with the versions), only new or written
+        rows travel and are decoded.
+        """
+        rendered = self.rendered
+        if render is None or rendered is None:
+            return _page(await self._reader.tuples(sql, params), size, sort, projection, cursors, None, None, None)
+        key = (render, sql, orjson.dumps(params, option=orjson.OPT_SORT_KEYS))
+        last_pages = self._last_pages
+        last = last_pages.get(key)
+        if last is not None:
+            last_pages.move_to_end(key)
+        params["known"] = last.versions if last is not None else "{}"
+        direction = " DESC" if descending else ""
+        columns = "".join(f", CASE WHEN q.known THEN NULL ELSE q.{c} END" for c in projection.columns)
+        statement = (
+            f"SELECT q.k0, q.k1, q.version, q.known{columns} FROM ({sql}) q ORDER BY q.k0{direction}, q.ku{direction}"
+        )
+        rows = await self._reader.tuples(statement, params)
+        page = _page(rows, size, sort, projection, cursors, render, rendered, last.edges if last is not None else None)
+        edges = {row[2]: edge for row, edge in zip(rows, page.edges, strict=False) if type(edge) is Fragment}
+        if len(edges) == len(page.edges):
+            last_pages[key] = _LastPage(text_array(tuple(edges)), edges)
+            if len(last_pages) > LAST_PAGES:
+                last_pages.popitem(last=False)
+        return page
 
     # -- search -------------------------------------------------------------------------------
 
@@ -636,6 +682,22 @@ def _version(alias: str, render: Render | None) -> str:
     return f"CAST({alias}.id AS text) || CAST({alias}.xmin AS text)" if render is not None else "NULL"
 
 
+@dataclass(frozen=True, slots=True)
+class _LastPage:
+    versions: str
+    """The versions of the page's rows, as a text array literal."""
+    edges: dict[str, Fragment]
+    """The edge made of each of them."""
+
+
+def _known(alias: str, id_column: str, render: Render | None) -> str:
+    """The columns :meth:`StorefrontQueries._listing` adds when rendering: whether the row's version is one
+    of ``:known`` (its columns are then not sent), and the row's id as such (the order's last key)."""
+    if render is None:
+        return ""
+    return f", {_version(alias, render)} = ANY(CAST(:known AS text[])) AS known, {id_column} AS ku"
+
+
 def _page(
     rows: Sequence[tuple[Any, ...]],
     size: int,
@@ -644,8 +706,10 @@ def _page(
     cursors: bool,
     render: Render | None,
     rendered: RenderedRows | None,
+    known: dict[str, Fragment] | None,
 ) -> Page:
-    """A page from rows of two sort-key columns and the row version, then the projection's columns.
+    """A page from rows of two sort-key columns and the row version, then the projection's columns
+    (rendering: the version, whether it is ``known``, then the projection's columns).
 
     With ``render`` (the plan's completion of an edge), each edge is its JSON, made once per
     row version, sort and selection (and rank, for a ranked sort) and then taken from
@@ -662,10 +726,14 @@ def _page(
         # The sort key is a column of the row, kept by its version, except a rank (the query's).
         ranked = sort == "RELEVANCE"
         for row in shown:
+            if row[3]:
+                assert known is not None
+                edges.append(known[row[2]])
+                continue
             key = (render, sort, row[2], row[0]) if ranked else (render, sort, row[2])
             edge = get(key)
             if edge is None:
-                made = {"cursor": _encode(sort, row[:2]), "node": build(row, 3)} if cursors else {"node": build(row, 3)}
+                made = {"cursor": _encode(sort, row[:2]), "node": build(row, 4)} if cursors else {"node": build(row, 4)}
                 edge = _rendered(made, render, rendered, key)
             edges.append(edge)
     elif cursors:
