@@ -547,7 +547,8 @@ class StorefrontQueries:
         page = _page(rows, size, sort, projection, cursors, render, rendered, last.edges if last is not None else None)
         edges = {row[2]: edge for row, edge in zip(rows, page.edges, strict=False) if type(edge) is Fragment}
         if len(edges) == len(page.edges):
-            last_pages[key] = _LastPage(text_array(tuple(edges)), edges)
+            # Not through text_array's cache: it is for the few module lists, and pages are many.
+            last_pages[key] = _LastPage(text_array.__wrapped__(tuple(edges)), edges)
             if len(last_pages) > LAST_PAGES:
                 last_pages.popitem(last=False)
         return page
