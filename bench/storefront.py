@@ -100,7 +100,7 @@ from rustok_core.ids import generate_id
 from rustok_core.index import CONTENT, PRODUCT, IndexDocument, ProductDocument
 from rustok_core.interfaces import TenantDirectory, TenantResolver
 from rustok_core.registry import ModuleRegistry
-from rustok_core.settings import GraphQLSettings, Settings
+from rustok_core.settings import Settings
 from rustok_index.runtime import runtime_of
 from rustok_index.services.storefront import ReadScope, StorefrontQueries
 from rustok_index.services.writer import lock_entities
@@ -1909,14 +1909,13 @@ def main() -> None:
                         {cache_setting: False, fast_path_setting: False},
                     )
                 )
-            if "rendered_rows" in GraphQLSettings.model_fields:
-                phases.append(
-                    Phase(
-                        "cold-no-rendered-rows",
-                        "cold, rendered rows off",
-                        {cache_setting: False, "graphql.rendered_rows": 0},
-                    )
+            phases.append(
+                Phase(
+                    "cold-no-rendered-rows",
+                    "cold, rendered rows off",
+                    {cache_setting: False, "graphql.rendered_rows": 0},
                 )
+            )
             phases.append(Phase("cold", "cold (response cache off)", {cache_setting: False}))
             phases.append(Phase("warm", "warm (response cache on)", {cache_setting: True}))
         else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rustok_index.services.rendered import MAX_AGE_SECONDS, RenderedRows
+from rustok_index.services.rendered import LAST_PAGES, MAX_AGE_SECONDS, LastPage, RenderedRows
 
 
 class Clock:
@@ -57,3 +57,20 @@ def test_everything_is_dropped_once_the_store_is_too_old() -> None:
 def test_a_store_keeps_at_least_one_entry_per_generation() -> None:
     with pytest.raises(ValueError):
         RenderedRows(0)
+
+
+def test_last_pages_are_kept_per_listing_and_dropped_with_the_rendered_rows() -> None:
+    clock = Clock()
+    rendered = RenderedRows(10, clock=clock)
+    page = LastPage("{a}", {"a": "A"})
+    rendered.keep_page("listing", page)
+    assert rendered.last_page("listing") is page and rendered.last_page("other") is None
+    for n in range(LAST_PAGES):
+        rendered.keep_page(n, page)
+        if n == 0:
+            assert rendered.last_page("listing") is page  # read again: the most recently used
+    assert rendered.last_page(0) is None  # the least recently used went
+    assert rendered.last_page("listing") is page and rendered.last_page(LAST_PAGES - 1) is page
+    clock.now += MAX_AGE_SECONDS + 1
+    rendered.refresh()  # no known version outlives the store (xmin comes round after 2**32 transactions)
+    assert rendered.last_page(LAST_PAGES - 1) is None

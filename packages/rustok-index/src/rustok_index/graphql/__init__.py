@@ -146,7 +146,9 @@ async def resolve_catalog_products(_: Any, info: GraphQLResolveInfo, **arguments
 
 
 @query.field("catalogProduct")
-async def resolve_catalog_product(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+async def resolve_catalog_product(
+    _: Any, info: GraphQLResolveInfo, **arguments: Any
+) -> dict[str, Any] | Fragment | None:
     return await read_catalog_product(info.context, **arguments)
 
 
@@ -156,7 +158,7 @@ async def resolve_content_feed(_: Any, info: GraphQLResolveInfo, **arguments: An
 
 
 @query.field("contentItem")
-async def resolve_content_item(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+async def resolve_content_item(_: Any, info: GraphQLResolveInfo, **arguments: Any) -> dict[str, Any] | Fragment | None:
     return await read_content_item(info.context, **arguments)
 
 

@@ -18,22 +18,38 @@ time PostgreSQL takes to use that many transaction ids.
 Two generations instead of an exact LRU: a hit costs one or two dict lookups and no
 reordering; when the young generation is full (or old), it becomes the old one and the
 previous old one is dropped, so entries used within the last generation survive.
+
+The store also keeps each rendering listing's last page (:meth:`RenderedRows.last_page`:
+its row versions, sent back as known, and the JSON made of those rows), under the same
+age rule: a known version is never older than the store.
 """
 
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any
 
 MAX_AGE_SECONDS = 600.0
 """No entry is kept longer (see the module's docstring)."""
+LAST_PAGES = 4096
+"""Listings whose last page is kept, least recently used first."""
+
+
+@dataclass(frozen=True, slots=True)
+class LastPage:
+    versions: str
+    """The versions of the page's rows, as a text array literal (the listing's ``:known``)."""
+    edges: dict[str, Any]
+    """The JSON made of each of those rows, by version."""
 
 
 class RenderedRows:
     """JSON fragments by (selection, row key); at most ``2 * generation_size`` entries."""
 
-    __slots__ = ("_born", "_clock", "_old", "_young", "generation_size", "made", "served")
+    __slots__ = ("_born", "_clock", "_old", "_pages", "_young", "generation_size", "made", "served")
 
     def __init__(self, generation_size: int, *, clock: Any = time.monotonic) -> None:
         if generation_size < 1:
@@ -42,6 +58,7 @@ class RenderedRows:
         self._clock = clock
         self._young: dict[Hashable, Any] = {}
         self._old: dict[Hashable, Any] = {}
+        self._pages: OrderedDict[Hashable, LastPage] = OrderedDict()
         self._born = clock()
         self.served = 0
         """Rows answered by reads that render (counted by the reads)."""
@@ -53,6 +70,7 @@ class RenderedRows:
         now = self._clock()
         if now - self._born > MAX_AGE_SECONDS:
             self._young, self._old = {}, {}
+            self._pages.clear()
             self._born = now
 
     def get(self, key: Hashable) -> Any:
@@ -71,6 +89,19 @@ class RenderedRows:
             self._old = young
             young = self._young = {}
         young[key] = value
+
+    def last_page(self, key: Hashable) -> LastPage | None:
+        """The last page kept for a listing (selection, statement, values), or ``None``."""
+        page = self._pages.get(key)
+        if page is not None:
+            self._pages.move_to_end(key)
+        return page
+
+    def keep_page(self, key: Hashable, page: LastPage) -> None:
+        self._pages[key] = page
+        self._pages.move_to_end(key)
+        if len(self._pages) > LAST_PAGES:
+            self._pages.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._young) + len(self._old)

@@ -23,8 +23,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -42,7 +41,7 @@ from rustok_index.responses.plan import Fallback
 from rustok_index.search_config import config_name, config_sql
 from rustok_index.services import shapes
 from rustok_index.services.reader import StorefrontReader
-from rustok_index.services.rendered import RenderedRows
+from rustok_index.services.rendered import LastPage, RenderedRows
 
 LOCALE_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*\Z")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}\Z")
@@ -58,9 +57,6 @@ MAX_SUGGESTED_TERMS = 8
 """Terms of a query that get corrections (a bound also keeps the planner's estimate small)."""
 HIGHLIGHT = 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
 TITLE_HIGHLIGHT = "StartSel=<mark>, StopSel=</mark>, HighlightAll=true"
-
-LAST_PAGES = 4096
-"""Listings whose last page's row versions are kept (:meth:`StorefrontQueries._listing`)."""
 
 SORTS = ("RELEVANCE", "PRICE_ASC", "PRICE_DESC", "NEWEST", "TITLE")
 
@@ -89,8 +85,7 @@ class ReadScope:
         }
 
 
-@lru_cache(maxsize=256)
-def text_array(values: tuple[str, ...]) -> str:
+def array_literal(values: Iterable[str]) -> str:
     """``values`` as a PostgreSQL array literal, for ``CAST(:param AS text[])``.
 
     psycopg adapts a ``str`` in C but a ``list`` in Python, per statement: measured ~5 µs
@@ -98,6 +93,10 @@ def text_array(values: tuple[str, ...]) -> str:
     """
     quoted = ('"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values)
     return "{" + ",".join(quoted) + "}"
+
+
+text_array = lru_cache(maxsize=256)(array_literal)
+""":func:`array_literal` of a tuple, kept: the few module lists every read passes."""
 
 
 def _shown(alias: str) -> str:
@@ -303,8 +302,6 @@ class StorefrontQueries:
         kept = ctx.settings.graphql.rendered_rows
         self.rendered = RenderedRows(kept) if kept else None
         """Rendered rows of this process (``graphql.rendered_rows``; ``None``: every read renders nothing)."""
-        self._last_pages: OrderedDict[Any, _LastPage] = OrderedDict()
-        """The last page of each rendering listing (selection, statement, values), least recently used first."""
 
     async def _rows(self, scope: ReadScope, sql: str, params: dict[str, Any]) -> Sequence[Any]:
         """The named rows of one statement (``scope`` is the tenant the SQL names as ``:tenant``)."""
@@ -525,18 +522,16 @@ class StorefrontQueries:
         """The page of a listing statement (see :func:`_known` for the columns it has when rendering).
 
         Rendering, the statement is asked again with the row versions of its last page (same
-        selection, statement and values): rows of those versions come back without their
-        columns (the edges made of them are kept with the versions), only new or written
-        rows travel and are decoded.
+        selection, statement and values; kept by :class:`RenderedRows` under its age rule):
+        rows of those versions come back without their columns (the edges made of them are
+        kept with the versions); only new or written rows travel and are decoded.
         """
         rendered = self.rendered
         if render is None or rendered is None:
             return _page(await self._reader.tuples(sql, params), size, sort, projection, cursors, None, None, None)
         key = (render, sql, orjson.dumps(params, option=orjson.OPT_SORT_KEYS))
-        last_pages = self._last_pages
-        last = last_pages.get(key)
-        if last is not None:
-            last_pages.move_to_end(key)
+        rendered.refresh()
+        last = rendered.last_page(key)
         params["known"] = last.versions if last is not None else "{}"
         direction = " DESC" if descending else ""
         columns = "".join(f", CASE WHEN q.known THEN NULL ELSE q.{c} END" for c in projection.columns)
@@ -547,10 +542,7 @@ class StorefrontQueries:
         page = _page(rows, size, sort, projection, cursors, render, rendered, last.edges if last is not None else None)
         edges = {row[2]: edge for row, edge in zip(rows, page.edges, strict=False) if type(edge) is Fragment}
         if len(edges) == len(page.edges):
-            # Not through text_array's cache: it is for the few module lists, and pages are many.
-            last_pages[key] = _LastPage(text_array.__wrapped__(tuple(edges)), edges)
-            if len(last_pages) > LAST_PAGES:
-                last_pages.popitem(last=False)
+            rendered.keep_page(key, LastPage(array_literal(edges), edges))
         return page
 
     # -- search -------------------------------------------------------------------------------
@@ -683,14 +675,6 @@ def _version(alias: str, render: Render | None) -> str:
     return f"CAST({alias}.id AS text) || CAST({alias}.xmin AS text)" if render is not None else "NULL"
 
 
-@dataclass(frozen=True, slots=True)
-class _LastPage:
-    versions: str
-    """The versions of the page's rows, as a text array literal."""
-    edges: dict[str, Fragment]
-    """The edge made of each of them."""
-
-
 def _known(alias: str, id_column: str, render: Render | None) -> str:
     """The columns :meth:`StorefrontQueries._listing` adds when rendering: whether the row's version is one
     of ``:known`` (its columns are then not sent), and the row's id as such (the order's last key)."""
@@ -719,8 +703,7 @@ def _page(
     page = Page(has_next_page=len(rows) > size)
     build = projection.build
     shown = rows[:size]
-    if render is not None and rendered is not None:
-        rendered.refresh()
+    if render is not None and rendered is not None:  # refreshed by the listing, with its last page
         rendered.served += len(shown)
         get = rendered.get
         edges = page.edges
