@@ -78,11 +78,11 @@ async def shop(fast: Instance) -> Storefront:
 
 
 def fast_answers(instance: Instance) -> float:
-    return runtime_of(instance.platform.ctx).response_metrics.fast._value.get()
+    return runtime_of(instance.platform.ctx).response_metrics.fast.value
 
 
 def fallbacks(instance: Instance, reason: str) -> float:
-    return runtime_of(instance.platform.ctx).response_metrics.fallbacks[reason]._value.get()
+    return runtime_of(instance.platform.ctx).response_metrics.fallbacks[reason].value
 
 
 # -- generated documents ------------------------------------------------------------------------

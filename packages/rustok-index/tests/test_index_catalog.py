@@ -7,6 +7,7 @@ The catalog is written through the index writer as real ``ProductDocument`` valu
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from sqlalchemy import text
 from rustok_core.context import TenantContext
 from rustok_core.db.database import driver_conninfo
 from rustok_core.db.reads import ReadConnections
+from rustok_core.errors import Validation
 from rustok_core.index import CategoryRef, ContentDocument, PriceRange, ProductDocument
 from rustok_index.runtime import runtime_of
 from rustok_index.services.reader import StorefrontReader
@@ -324,6 +326,29 @@ async def test_another_tenant_sees_none_of_it(
     assert (await client.graphql_data(LIST, {}, tenant=other))["catalogProducts"]["edges"] == []
     assert (await client.graphql_data(ONE, {"h": "silk-tie"}, tenant=other))["catalogProduct"] is None
     assert (await client.graphql_data(SEARCH, {"q": "jacket"}, tenant=other))["search"]["edges"] == []
+
+
+async def test_read_scopes_are_kept_per_tenant_context_and_locale(platform: Platform, catalog: Catalog) -> None:
+    """A scope and its values are made once per tenant context and asked locale; a changed tenant (a new
+    context, as the tenant cache hands out) gets a scope of its own, and a bad locale is refused each time."""
+    queries = StorefrontQueries(platform.ctx)
+    tenant = catalog.tenant
+    scope = queries.scope(tenant, "de")
+    assert queries.scope(tenant, "de") is scope
+    assert (scope.locale, scope.fallback, scope.falls_back) == ("de", "en", True)
+    assert queries.scope(tenant, None).locale == "en" and not queries.scope(tenant, None).falls_back
+
+    values = scope.params()
+    values["currency"] = "EUR"  # a read adds its own values to the dict it is given
+    assert "currency" not in scope.params()
+
+    changed = dataclasses.replace(tenant, enabled_modules=tenant.enabled_modules - {"commerce"})
+    other = queries.scope(changed, "de")
+    assert other is not scope and "commerce" in scope.modules and "commerce" not in other.modules
+    assert other.params()["modules"] != scope.params()["modules"]
+    for _ in range(2):
+        with pytest.raises(Validation):
+            queries.scope(tenant, "<img src=x>")
 
 
 @pytest.mark.parametrize(

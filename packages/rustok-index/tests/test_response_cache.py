@@ -52,7 +52,7 @@ async def shop(platform: Platform) -> Storefront:
 
 def counter(platform: Platform, name: str) -> float:
     metrics = runtime_of(platform.ctx).response_metrics
-    return float(getattr(metrics, name)._value.get())
+    return float(getattr(metrics, name).value)
 
 
 async def handles(client: RustokClient, tenant: Any, query: str = LIST, **variables: Any) -> list[str]:

@@ -2,13 +2,17 @@
 
 Each app owns its :class:`prometheus_client.CollectorRegistry`, so several apps in one
 process (tests) do not collide. Modules add their own collectors to
-``ctx.state["metrics_registry"]``.
+``ctx.state["metrics_registry"]``. What every request counts (requests, durations,
+GraphQL operations and document lookups) is counted without a lock
+(:mod:`rustok_core.metrics`): it is only changed on the event loop's thread.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from rustok_core.metrics import LoopCounter, LoopHistogram
 
 
 class Metrics:
@@ -16,26 +20,26 @@ class Metrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.http_requests = Counter(
+        self.http_requests = LoopCounter(
             "rustok_http_requests",
             "HTTP requests served",
             ["method", "route", "status"],
             registry=self.registry,
         )
-        self.http_duration = Histogram(
+        self.http_duration = LoopHistogram(
             "rustok_http_request_duration_seconds",
             "HTTP request duration",
             ["route"],
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
         )
-        self.graphql_operations = Counter(
+        self.graphql_operations = LoopCounter(
             "rustok_graphql_operations",
             "GraphQL operations by type and outcome",
             ["operation", "outcome"],
             registry=self.registry,
         )
-        self.graphql_document_cache = Counter(
+        self.graphql_document_cache = LoopCounter(
             "rustok_graphql_document_cache",
             "Lookups in the parsed+validated GraphQL document cache",
             ["result"],

@@ -21,7 +21,7 @@ from rustok_core.graphql import GraphQLContribution
 from rustok_core.index import CONTENT, ENTITY_TYPES, PRODUCT
 from rustok_index.responses.plan import Complete, Selection
 from rustok_index.runtime import runtime_of
-from rustok_index.services.storefront import CatalogFilter, ReadScope, StorefrontQueries, check_locale
+from rustok_index.services.storefront import CatalogFilter, ReadScope, StorefrontQueries
 
 query = QueryType()
 mutation = MutationType()
@@ -29,13 +29,7 @@ entity_type_enum = EnumType("IndexEntityType", {"PRODUCT": PRODUCT, "CONTENT": C
 
 
 def scope_of(ctx: RequestContext, locale: str | None) -> ReadScope:
-    tenant = ctx.require_tenant()
-    return ReadScope(
-        tenant_id=tenant.id,
-        locale=check_locale(locale) if locale is not None else tenant.default_locale,
-        fallback=tenant.default_locale,
-        modules=tuple(sorted(tenant.enabled_modules)),
-    )
+    return queries(ctx).scope(ctx.require_tenant(), locale)
 
 
 def queries(ctx: RequestContext) -> StorefrontQueries:

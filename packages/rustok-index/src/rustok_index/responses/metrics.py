@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from rustok_core.metrics import LoopCounter
 from rustok_index.responses.cache import ResponseCache
 from rustok_index.services.rendered import RenderedRows
 
@@ -19,7 +20,8 @@ plan would complete differently from graphql-core (e.g. a null in a non-null fie
 
 class ResponseMetrics:
     def __init__(self, registry: CollectorRegistry, cache: ResponseCache | None) -> None:
-        lookups = Counter(
+        # Counted per request on the event loop's thread: without a lock (rustok_core.metrics).
+        lookups = LoopCounter(
             "rustok_storefront_cache_lookups",
             "Cacheable storefront queries: hit, miss, or bypass (no tenant, or the cache is off)",
             ["result"],
@@ -28,7 +30,7 @@ class ResponseMetrics:
         self.hit = lookups.labels("hit")
         self.miss = lookups.labels("miss")
         self.bypass = lookups.labels("bypass")
-        answers = Counter(
+        answers = LoopCounter(
             "rustok_storefront_answers",
             "Storefront answers computed, by route: fast (no graphql-core execution) or executed",
             ["path"],
@@ -36,7 +38,7 @@ class ResponseMetrics:
         )
         self.fast = answers.labels("fast")
         self.executed = answers.labels("executed")
-        fallbacks = Counter(
+        fallbacks = LoopCounter(
             "rustok_storefront_fast_path_fallbacks",
             "Answers the fast path left to graphql-core, by reason",
             ["reason"],

@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 from orjson import Fragment
 
-from rustok_core.context import AppContext
+from rustok_core.context import AppContext, TenantContext
 from rustok_core.errors import Validation
 from rustok_core.index import CONTENT, ENTITY_TYPES, PRODUCT
 from rustok_core.pagination import decode_cursor, encode_cursor_bytes, page_size
@@ -58,6 +58,9 @@ MAX_SUGGESTED_TERMS = 8
 HIGHLIGHT = 'StartSel=<mark>, StopSel=</mark>, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
 TITLE_HIGHLIGHT = "StartSel=<mark>, StopSel=</mark>, HighlightAll=true"
 
+KEPT_SCOPES = 1024
+"""Read scopes kept per process (per tenant context and asked locale; all dropped when full)."""
+
 SORTS = ("RELEVANCE", "PRICE_ASC", "PRICE_DESC", "NEWEST", "TITLE")
 
 
@@ -70,12 +73,13 @@ class ReadScope:
     modules: tuple[str, ...]
     """Modules the tenant has enabled."""
 
-    @property
-    def falls_back(self) -> bool:
-        return self.locale != self.fallback
+    falls_back: bool = field(init=False, compare=False)
+    """Whether rows may come in the default locale (the asked one is another)."""
+    _params: dict[str, Any] = field(init=False, compare=False, repr=False)
 
-    def params(self) -> dict[str, Any]:
-        return {
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "falls_back", self.locale != self.fallback)
+        params = {
             "tenant": self.tenant_id,
             "locale": self.locale,
             "fallback": self.fallback,
@@ -83,6 +87,11 @@ class ReadScope:
             "cfg_locale": config_name(self.locale),
             "cfg_fallback": config_name(self.fallback),
         }
+        object.__setattr__(self, "_params", params)
+
+    def params(self) -> dict[str, Any]:
+        """The statement values every read names (a new dict: reads add their own)."""
+        return self._params.copy()
 
 
 def array_literal(values: Iterable[str]) -> str:
@@ -188,9 +197,9 @@ SEARCH_COLUMNS: tuple[tuple[str, str, str | None, str | None], ...] = (
 )
 
 
-def _locale_condition(alias: str, scope: ReadScope) -> str:
+def _locale_condition(alias: str, falls_back: bool) -> str:
     """Rows in the asked locale, or in the default locale for entities that lack it."""
-    if not scope.falls_back:
+    if not falls_back:
         return f"{alias}.locale = :locale"
     return (
         f"({alias}.locale = :locale OR ({alias}.locale = :fallback "
@@ -198,8 +207,8 @@ def _locale_condition(alias: str, scope: ReadScope) -> str:
     )
 
 
-def _match(alias: str, scope: ReadScope) -> str:
-    if not scope.falls_back:
+def _match(alias: str, falls_back: bool) -> str:
+    if not falls_back:
         return f"{alias}.search_vector @@ {QUERY_LOCALE}"
     return (
         f"(({alias}.locale = :locale AND {alias}.search_vector @@ {QUERY_LOCALE}) "
@@ -207,8 +216,8 @@ def _match(alias: str, scope: ReadScope) -> str:
     )
 
 
-def _rank(alias: str, scope: ReadScope) -> str:
-    if not scope.falls_back:
+def _rank(alias: str, falls_back: bool) -> str:
+    if not falls_back:
         return f"ts_rank_cd({alias}.search_vector, {QUERY_LOCALE}, 32)"
     return (
         f"CASE WHEN {alias}.locale = :locale THEN ts_rank_cd({alias}.search_vector, {QUERY_LOCALE}, 32) "
@@ -216,14 +225,14 @@ def _rank(alias: str, scope: ReadScope) -> str:
     )
 
 
-def _query_of(alias: str, scope: ReadScope) -> str:
+def _query_of(alias: str, falls_back: bool) -> str:
     """The tsquery of a row's locale (the asked one or the fallback)."""
-    if not scope.falls_back:
+    if not falls_back:
         return QUERY_LOCALE
     return f"CASE WHEN {alias}.locale = :locale THEN {QUERY_LOCALE} ELSE {QUERY_FALLBACK} END"
 
 
-def _limit(size: int, params: dict[str, Any], *, filtered: bool) -> str:
+def _limit(size: int, *, filtered: bool) -> str:
     """``LIMIT`` of a listing's page (one row more than ``size``, to tell whether a next page exists).
 
     A listing without filters has one best plan for every tenant, page and cursor: walk the
@@ -235,8 +244,7 @@ def _limit(size: int, params: dict[str, Any], *, filtered: bool) -> str:
     its best plan depends on how selective the filter is.
     """
     if filtered:
-        params["limit"] = size + 1
-        return "LIMIT :limit"
+        return "LIMIT :limit"  # the read passes ``size + 1``
     return f"LIMIT {int(size) + 1}"
 
 
@@ -248,6 +256,153 @@ def _keyset(columns: Sequence[str], descending: bool) -> str:
     left = ", ".join(columns)
     right = ", ".join(f":k{n}" for n in range(len(columns)))
     return f"({left}) {'<' if descending else '>'} ({right})"
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """A listing's statement for one shape of read: made once per shape (see :func:`_catalog_listing`)."""
+
+    sql: str
+    """Sort keys ``k0``, ``k1``, the version, then the projection's columns (rendering: also ``known``, ``ku``)."""
+    wrapped: str | None
+    """Rendering: ``sql`` wrapped so that rows of a known version come back without their columns."""
+    projection: shapes.Projection
+    filtered: bool
+    """Whether the read passes ``:limit`` (see :func:`_limit`)."""
+
+
+def _make_listing(
+    inner: str, order_keys: str, descending: bool, projection: shapes.Projection, rendering: bool, filtered: bool
+) -> Listing:
+    """The :class:`Listing` of a statement ``inner`` whose rows are ordered by ``k0`` then ``ku`` (``order_keys``)."""
+    if not rendering:
+        return Listing(inner, None, projection, filtered)
+    direction = " DESC" if descending else ""
+    columns = "".join(f", CASE WHEN q.known THEN NULL ELSE q.{c} END" for c in projection.columns)
+    wrapped = f"SELECT q.k0, q.k1, q.version, q.known{columns} FROM ({inner}) q ORDER BY {order_keys.format(direction)}"
+    return Listing(inner, wrapped, projection, filtered)
+
+
+@dataclass(frozen=True, slots=True)
+class _CatalogFilters:
+    """Which of a catalog read's filters are given (their values are the statement's)."""
+
+    currency: bool
+    min_price: bool
+    max_price: bool
+    category: bool
+    tags: bool
+    in_stock: bool
+    ranked: bool
+    """A search text is given: rows must match it and carry its rank."""
+
+
+CATALOG_KEY_KINDS: dict[str, list[str]] = {
+    "NEWEST": ["datetime", "uuid"],
+    "TITLE": ["str", "uuid"],
+    "PRICE_ASC": ["int", "uuid"],
+    "PRICE_DESC": ["int", "uuid"],
+    "RELEVANCE": ["float", "uuid"],
+}
+"""How a catalog cursor's key values read back, per sort."""
+
+
+@lru_cache(maxsize=512)
+def _catalog_listing(
+    falls_back: bool,
+    given: _CatalogFilters,
+    sort: str,
+    after: bool,
+    projection: shapes.Projection,
+    rendering: bool,
+    size: int,
+) -> Listing:
+    """The statement of a catalog page: its text depends only on these, so it is built once per shape
+    (the SQL text, its driver form and the rendering wrapper are then the same objects every read)."""
+    where = ["p.tenant_id = :tenant", _shown("p"), _locale_condition("p", falls_back)]
+    joins = ""
+    if given.currency:
+        # The price rows repeat tenant and locale so that a price sort walks their
+        # (tenant_id, locale, currency, min_price) index in order and stops at the page.
+        locales = "pr.locale = :locale" if not falls_back else "pr.locale IN (:locale, :fallback)"
+        joins = (
+            " JOIN index_product_prices pr ON pr.index_product_id = p.id AND pr.tenant_id = :tenant"
+            f" AND {locales} AND pr.currency = :currency"
+        )
+    if given.min_price:
+        where.append("pr.min_price >= :min_price")
+    if given.max_price:
+        where.append("pr.min_price <= :max_price")
+    if given.category:
+        where.append("p.category_handles @> ARRAY[CAST(:category AS text)]")
+    if given.tags:
+        where.append("p.tags @> CAST(:tags AS text[])")
+    if given.in_stock:
+        where.append("p.has_stock = :in_stock")
+    rank = "NULL::real"
+    if given.ranked:
+        where.append(_match("p", falls_back))
+        rank = _rank("p", falls_back)
+    filtered = bool(joins) or len(where) > 3  # a cursor's keyset below is no filter
+    keys, descending = {
+        "NEWEST": (["p.listed_at", "p.product_id"], True),
+        "TITLE": (["p.title", "p.product_id"], False),
+        "PRICE_ASC": (["pr.min_price", "p.product_id"], False),
+        "PRICE_DESC": (["pr.min_price", "p.product_id"], True),
+        "RELEVANCE": ([f"({rank})", "p.product_id"], True),
+    }[sort]
+    if after:
+        if sort == "RELEVANCE":
+            where.append(f"({rank}, p.product_id) < (CAST(:k0 AS real), :k1)")
+        else:
+            where.append(_keyset(keys, descending))
+    direction = " DESC" if descending else ""
+    order = ", ".join(f"{key}{direction}" for key in keys)
+    # The key's id is selected as the text a cursor holds (the node's id expression): no UUID parsed and printed.
+    selected = (
+        f"{keys[0]} AS k0",
+        f"{shapes.PRODUCT.expressions['entity_id']} AS k1",
+        f"{_version('p', rendering)} AS version",
+        shapes.PRODUCT.select_list(projection),
+    )
+    sql = (
+        f"SELECT {', '.join(selected)}{_known('p', 'p.product_id', rendering)} "
+        f"FROM index_products p{joins} "
+        f"WHERE {' AND '.join(where)} ORDER BY {order} {_limit(size, filtered=filtered)}"
+    )
+    return _make_listing(sql, "q.k0{0}, q.ku{0}", descending, projection, rendering, filtered)
+
+
+@lru_cache(maxsize=256)
+def _feed_listing(
+    falls_back: bool,
+    category: bool,
+    tag: bool,
+    after: bool,
+    projection: shapes.Projection,
+    rendering: bool,
+    size: int,
+) -> Listing:
+    """The statement of a content feed page, built once per shape (as :func:`_catalog_listing`)."""
+    where = ["c.tenant_id = :tenant", "c.kind = :kind", _shown("c"), _locale_condition("c", falls_back)]
+    if category:
+        where.append("c.category_slug = :category")
+    if tag:
+        where.append("c.tags @> ARRAY[CAST(:tag AS text)]")
+    if after:
+        where.append(_keyset(["c.listed_at", "c.node_id"], True))
+    selected = (
+        "c.listed_at AS k0",
+        f"{shapes.CONTENT.expressions['entity_id']} AS k1",
+        f"{_version('c', rendering)} AS version",
+        shapes.CONTENT.select_list(projection),
+    )
+    sql = (
+        f"SELECT {', '.join(selected)}{_known('c', 'c.node_id', rendering)} "
+        f"FROM index_content c WHERE {' AND '.join(where)} ORDER BY c.listed_at DESC, c.node_id DESC "
+        f"{_limit(size, filtered=category or tag)}"
+    )
+    return _make_listing(sql, "q.k0{0}, q.ku{0}", True, projection, rendering, category or tag)
 
 
 # -- cursors --------------------------------------------------------------------------------------
@@ -302,6 +457,29 @@ class StorefrontQueries:
         kept = ctx.settings.graphql.rendered_rows
         self.rendered = RenderedRows(kept) if kept else None
         """Rendered rows of this process (``graphql.rendered_rows``; ``None``: every read renders nothing)."""
+        self._scopes: dict[tuple[int, str | None], tuple[TenantContext, ReadScope]] = {}
+
+    def scope(self, tenant: TenantContext, locale: str | None) -> ReadScope:
+        """The scope of a read for ``tenant`` in ``locale`` (``None``: the tenant's default), checked.
+
+        Kept per tenant context object and locale (a request's tenant comes from the tenant
+        cache, which hands out one frozen context until the tenant changes, and a change
+        makes a new one): the scope and its values are made once, not per read.
+        """
+        key = (id(tenant), locale)
+        kept = self._scopes.get(key)
+        if kept is not None and kept[0] is tenant:  # the reference held keeps the id unique
+            return kept[1]
+        scope = ReadScope(
+            tenant_id=tenant.id,
+            locale=check_locale(locale) if locale is not None else tenant.default_locale,
+            fallback=tenant.default_locale,
+            modules=tuple(sorted(tenant.enabled_modules)),
+        )
+        if len(self._scopes) >= KEPT_SCOPES:
+            self._scopes.clear()
+        self._scopes[key] = (tenant, scope)
+        return scope
 
     async def _rows(self, scope: ReadScope, sql: str, params: dict[str, Any]) -> Sequence[Any]:
         """The named rows of one statement (``scope`` is the tenant the SQL names as ``:tenant``)."""
@@ -328,83 +506,53 @@ class StorefrontQueries:
         if sort not in SORTS:
             raise Validation("unknown sort", field="sort")
         params = scope.params()
-        where = [
-            "p.tenant_id = :tenant",
-            _shown("p"),
-            _locale_condition("p", scope),
-        ]
-        scoped = len(where)
-        joins = ""
         currency = filters.currency
         if currency is not None:
             if not CURRENCY_RE.match(currency):
                 raise Validation("currency must be an ISO-4217 code such as 'EUR'", field="currency")
-            # The price rows repeat tenant and locale so that a price sort walks their
-            # (tenant_id, locale, currency, min_price) index in order and stops at the page.
-            locales = "pr.locale = :locale" if not scope.falls_back else "pr.locale IN (:locale, :fallback)"
-            joins = (
-                " JOIN index_product_prices pr ON pr.index_product_id = p.id AND pr.tenant_id = :tenant"
-                f" AND {locales} AND pr.currency = :currency"
-            )
             params["currency"] = currency
         priced = filters.min_price is not None or filters.max_price is not None or sort in ("PRICE_ASC", "PRICE_DESC")
         if priced and currency is None:
             raise Validation("price filters and price sorts need a currency", field="currency")
         if filters.min_price is not None:
-            where.append("pr.min_price >= :min_price")
             params["min_price"] = filters.min_price
         if filters.max_price is not None:
-            where.append("pr.min_price <= :max_price")
             params["max_price"] = filters.max_price
         if filters.category_handle is not None:
-            where.append("p.category_handles @> ARRAY[CAST(:category AS text)]")
             params["category"] = filters.category_handle
         if filters.tags:
             if len(filters.tags) > MAX_TAGS:
                 raise Validation(f"at most {MAX_TAGS} tags", field="tags")
-            where.append("p.tags @> CAST(:tags AS text[])")
             params["tags"] = list(filters.tags)
         if filters.in_stock is not None:
-            where.append("p.has_stock = :in_stock")
             params["in_stock"] = filters.in_stock
-        rank = "NULL::real"
-        if filters.query is not None and filters.query.strip():
+        ranked = filters.query is not None and bool(filters.query.strip())
+        if ranked:
+            assert filters.query is not None
             params["query"] = _search_text(filters.query)
-            where.append(_match("p", scope))
-            rank = _rank("p", scope)
         elif sort == "RELEVANCE":
             sort = "NEWEST"  # nothing to rank by: newest first
-        filtered = bool(joins) or len(where) > scoped  # a cursor's keyset below is no filter
-        keys, kinds, descending = {
-            "NEWEST": (["p.listed_at", "p.product_id"], ["datetime", "uuid"], True),
-            "TITLE": (["p.title", "p.product_id"], ["str", "uuid"], False),
-            "PRICE_ASC": (["pr.min_price", "p.product_id"], ["int", "uuid"], False),
-            "PRICE_DESC": (["pr.min_price", "p.product_id"], ["int", "uuid"], True),
-            "RELEVANCE": ([f"({rank})", "p.product_id"], ["float", "uuid"], True),
-        }[sort]
-        after_key = _decode(after, sort, kinds)
+        after_key = _decode(after, sort, CATALOG_KEY_KINDS[sort])
         if after_key is not None:
-            if sort == "RELEVANCE":
-                where.append(f"({rank}, p.product_id) < (CAST(:k0 AS real), :k1)")
-            else:
-                where.append(_keyset(keys, descending))
             params.update({f"k{n}": value for n, value in enumerate(after_key)})
-        direction = " DESC" if descending else ""
-        order = ", ".join(f"{key}{direction}" for key in keys)
-        projection = shapes.PRODUCT.project(fields)
-        # The key's id is selected as the text a cursor holds (the node's id expression): no UUID parsed and printed.
-        selected = (
-            f"{keys[0]} AS k0",
-            f"{shapes.PRODUCT.expressions['entity_id']} AS k1",
-            f"{_version('p', render)} AS version",
-            shapes.PRODUCT.select_list(projection),
+        listing = _catalog_listing(
+            scope.falls_back,
+            _CatalogFilters(
+                currency=currency is not None,
+                min_price=filters.min_price is not None,
+                max_price=filters.max_price is not None,
+                category=filters.category_handle is not None,
+                tags=bool(filters.tags),
+                in_stock=filters.in_stock is not None,
+                ranked=ranked,
+            ),
+            sort,
+            after_key is not None,
+            shapes.PRODUCT.project(fields),
+            render is not None,
+            size,
         )
-        sql = (
-            f"SELECT {', '.join(selected)}{_known('p', 'p.product_id', render)} "
-            f"FROM index_products p{joins} "
-            f"WHERE {' AND '.join(where)} ORDER BY {order} {_limit(size, params, filtered=filtered)}"
-        )
-        return await self._listing(sql, params, size, sort, descending, projection, cursors, render)
+        return await self._listing(listing, params, size, sort, cursors, render)
 
     async def catalog_product(
         self,
@@ -424,7 +572,7 @@ class StorefrontQueries:
                 WHERE tenant_id = :tenant AND handle = :handle AND {_shown("index_products")}
                 ORDER BY (locale = :locale) DESC, (locale = :fallback) DESC, locale LIMIT 1
             )
-            SELECT {_version("p", render)}, {shapes.PRODUCT.select_list(projection) or "1"}
+            SELECT {_version("p", render is not None)}, {shapes.PRODUCT.select_list(projection) or "1"}
             FROM index_products p JOIN hit ON p.product_id = hit.product_id
             WHERE p.tenant_id = :tenant
             ORDER BY (p.locale = :locale) DESC, (p.locale = :fallback) DESC, p.locale LIMIT 1
@@ -450,36 +598,25 @@ class StorefrontQueries:
         """Published content of a kind, newest first (``fields``, ``cursors`` and ``render`` as for products)."""
         size = page_size(first)
         render = render if self.rendered is not None else None
-        params = {**scope.params(), "kind": kind}
-        where = [
-            "c.tenant_id = :tenant",
-            "c.kind = :kind",
-            _shown("c"),
-            _locale_condition("c", scope),
-        ]
+        params = scope.params()
+        params["kind"] = kind
         if category_slug is not None:
-            where.append("c.category_slug = :category")
             params["category"] = category_slug
         if tag is not None:
-            where.append("c.tags @> ARRAY[CAST(:tag AS text)]")
             params["tag"] = tag
         after_key = _decode(after, "FEED", ["datetime", "uuid"])
         if after_key is not None:
-            where.append(_keyset(["c.listed_at", "c.node_id"], True))
-            params.update({"k0": after_key[0], "k1": after_key[1]})
-        projection = shapes.CONTENT.project(fields)
-        selected = (
-            "c.listed_at AS k0",
-            f"{shapes.CONTENT.expressions['entity_id']} AS k1",
-            f"{_version('c', render)} AS version",
-            shapes.CONTENT.select_list(projection),
+            params["k0"], params["k1"] = after_key
+        listing = _feed_listing(
+            scope.falls_back,
+            category_slug is not None,
+            tag is not None,
+            after_key is not None,
+            shapes.CONTENT.project(fields),
+            render is not None,
+            size,
         )
-        sql = (
-            f"SELECT {', '.join(selected)}{_known('c', 'c.node_id', render)} "
-            f"FROM index_content c WHERE {' AND '.join(where)} ORDER BY c.listed_at DESC, c.node_id DESC "
-            f"{_limit(size, params, filtered=category_slug is not None or tag is not None)}"
-        )
-        return await self._listing(sql, params, size, "FEED", True, projection, cursors, render)
+        return await self._listing(listing, params, size, "FEED", cursors, render)
 
     async def content_item(
         self,
@@ -500,7 +637,7 @@ class StorefrontQueries:
                 WHERE tenant_id = :tenant AND kind = :kind AND slug = :slug AND {_shown("index_content")}
                 ORDER BY (locale = :locale) DESC, (locale = :fallback) DESC, locale LIMIT 1
             )
-            SELECT {_version("c", render)}, {shapes.CONTENT_WITH_BODY.select_list(projection) or "1"}
+            SELECT {_version("c", render is not None)}, {shapes.CONTENT_WITH_BODY.select_list(projection) or "1"}
             FROM index_content c JOIN hit ON c.node_id = hit.node_id
             WHERE c.tenant_id = :tenant
             ORDER BY (c.locale = :locale) DESC, (c.locale = :fallback) DESC, c.locale LIMIT 1
@@ -510,12 +647,10 @@ class StorefrontQueries:
 
     async def _listing(
         self,
-        sql: str,
+        listing: Listing,
         params: dict[str, Any],
         size: int,
         sort: str,
-        descending: bool,
-        projection: shapes.Projection,
         cursors: bool,
         render: Render | None,
     ) -> Page:
@@ -526,21 +661,23 @@ class StorefrontQueries:
         rows of those versions come back without their columns (the edges made of them are
         kept with the versions); only new or written rows travel and are decoded.
         """
+        if listing.filtered:
+            params["limit"] = size + 1
         rendered = self.rendered
-        if render is None or rendered is None:
-            return _page(await self._reader.tuples(sql, params), size, sort, projection, cursors, None, None, None)
-        key = (render, sql, orjson.dumps(params, option=orjson.OPT_SORT_KEYS))
+        projection = listing.projection
+        if render is None or rendered is None or listing.wrapped is None:
+            rows = await self._reader.tuples(listing.sql, params)
+            return _page(rows, size, sort, projection, cursors, None, None, None)
+        key = (render, listing.sql, orjson.dumps(params, option=orjson.OPT_SORT_KEYS))
         rendered.refresh()
         last = rendered.last_page(key)
         params["known"] = last.versions if last is not None else "{}"
-        direction = " DESC" if descending else ""
-        columns = "".join(f", CASE WHEN q.known THEN NULL ELSE q.{c} END" for c in projection.columns)
-        statement = (
-            f"SELECT q.k0, q.k1, q.version, q.known{columns} FROM ({sql}) q ORDER BY q.k0{direction}, q.ku{direction}"
-        )
-        rows = await self._reader.tuples(statement, params)
+        rows = await self._reader.tuples(listing.wrapped, params)
         page = _page(rows, size, sort, projection, cursors, render, rendered, last.edges if last is not None else None)
-        edges = {row[2]: edge for row, edge in zip(rows, page.edges, strict=False) if type(edge) is Fragment}
+        shown = rows[:size]
+        if last is not None and len(last.edges) == len(shown) and all(row[3] for row in shown):
+            return page  # the same rows as the kept page: it stays as it is
+        edges = {row[2]: edge for row, edge in zip(shown, page.edges, strict=True) if type(edge) is Fragment}
         if len(edges) == len(page.edges):
             rendered.keep_page(key, LastPage(array_literal(edges), edges))
         return page
@@ -571,11 +708,12 @@ class StorefrontQueries:
             conditions = [
                 f"{alias}.tenant_id = :tenant",
                 _shown(alias),
-                _locale_condition(alias, scope),
-                _match(alias, scope),
+                _locale_condition(alias, scope.falls_back),
+                _match(alias, scope.falls_back),
             ]
+            rank = _rank(alias, scope.falls_back)
             branches.append(
-                f"SELECT '{entity_type}'::text AS type, {', '.join(columns)}, ({_rank(alias, scope)})::real AS rank "
+                f"SELECT '{entity_type}'::text AS type, {', '.join(columns)}, ({rank})::real AS rank "
                 f"FROM {table} {alias} WHERE {' AND '.join(conditions)}"
             )
         after_key = _decode(after, "SEARCH", ["float", "str", "uuid"])
@@ -583,7 +721,7 @@ class StorefrontQueries:
         if after_key is not None:
             page_filter = "WHERE (h.rank, h.type, h.entity_id) < (CAST(:k0 AS real), :k1, :k2)"
             params.update({"k0": after_key[0], "k1": after_key[1], "k2": after_key[2]})
-        row_query = _query_of("page", scope)
+        row_query = _query_of("page", scope.falls_back)
         suggestion = "NULL::text"
         if after_key is None:
             suggestion = (
@@ -670,17 +808,17 @@ class StorefrontQueries:
         """
 
 
-def _version(alias: str, render: Render | None) -> str:
+def _version(alias: str, rendering: bool) -> str:
     """The column a rendered row is kept by (the row's id and version), when the read renders."""
-    return f"CAST({alias}.id AS text) || CAST({alias}.xmin AS text)" if render is not None else "NULL"
+    return f"CAST({alias}.id AS text) || CAST({alias}.xmin AS text)" if rendering else "NULL"
 
 
-def _known(alias: str, id_column: str, render: Render | None) -> str:
+def _known(alias: str, id_column: str, rendering: bool) -> str:
     """The columns :meth:`StorefrontQueries._listing` adds when rendering: whether the row's version is one
     of ``:known`` (its columns are then not sent), and the row's id as such (the order's last key)."""
-    if render is None:
+    if not rendering:
         return ""
-    return f", {_version(alias, render)} = ANY(CAST(:known AS text[])) AS known, {id_column} AS ku"
+    return f", {_version(alias, rendering)} = ANY(CAST(:known AS text[])) AS known, {id_column} AS ku"
 
 
 def _page(
