@@ -272,14 +272,16 @@ class Listing:
 
 
 def _make_listing(
-    inner: str, order_keys: str, descending: bool, projection: shapes.Projection, rendering: bool, filtered: bool
+    inner: str, descending: bool, projection: shapes.Projection, rendering: bool, filtered: bool
 ) -> Listing:
-    """The :class:`Listing` of a statement ``inner`` whose rows are ordered by ``k0`` then ``ku`` (``order_keys``)."""
+    """The :class:`Listing` of a statement ``inner`` whose rows are ordered by ``k0`` then ``ku``."""
     if not rendering:
         return Listing(inner, None, projection, filtered)
     direction = " DESC" if descending else ""
     columns = "".join(f", CASE WHEN q.known THEN NULL ELSE q.{c} END" for c in projection.columns)
-    wrapped = f"SELECT q.k0, q.k1, q.version, q.known{columns} FROM ({inner}) q ORDER BY {order_keys.format(direction)}"
+    wrapped = (
+        f"SELECT q.k0, q.k1, q.version, q.known{columns} FROM ({inner}) q ORDER BY q.k0{direction}, q.ku{direction}"
+    )
     return Listing(inner, wrapped, projection, filtered)
 
 
@@ -320,6 +322,7 @@ def _catalog_listing(
     """The statement of a catalog page: its text depends only on these, so it is built once per shape
     (the SQL text, its driver form and the rendering wrapper are then the same objects every read)."""
     where = ["p.tenant_id = :tenant", _shown("p"), _locale_condition("p", falls_back)]
+    scoped = len(where)
     joins = ""
     if given.currency:
         # The price rows repeat tenant and locale so that a price sort walks their
@@ -343,7 +346,7 @@ def _catalog_listing(
     if given.ranked:
         where.append(_match("p", falls_back))
         rank = _rank("p", falls_back)
-    filtered = bool(joins) or len(where) > 3  # a cursor's keyset below is no filter
+    filtered = bool(joins) or len(where) > scoped  # a cursor's keyset below is no filter
     keys, descending = {
         "NEWEST": (["p.listed_at", "p.product_id"], True),
         "TITLE": (["p.title", "p.product_id"], False),
@@ -370,7 +373,7 @@ def _catalog_listing(
         f"FROM index_products p{joins} "
         f"WHERE {' AND '.join(where)} ORDER BY {order} {_limit(size, filtered=filtered)}"
     )
-    return _make_listing(sql, "q.k0{0}, q.ku{0}", descending, projection, rendering, filtered)
+    return _make_listing(sql, descending, projection, rendering, filtered)
 
 
 @lru_cache(maxsize=256)
@@ -402,7 +405,7 @@ def _feed_listing(
         f"FROM index_content c WHERE {' AND '.join(where)} ORDER BY c.listed_at DESC, c.node_id DESC "
         f"{_limit(size, filtered=category or tag)}"
     )
-    return _make_listing(sql, "q.k0{0}, q.ku{0}", True, projection, rendering, category or tag)
+    return _make_listing(sql, True, projection, rendering, category or tag)
 
 
 # -- cursors --------------------------------------------------------------------------------------
