@@ -10,13 +10,17 @@ format ``prometheus_client`` writes for its own counters and histograms (``_tota
 ``_bucket``/``_sum``/``_count``).
 
 Use them only for values changed on the loop's thread; anything counted from worker
-threads keeps ``prometheus_client``'s locked metrics. Reading at scrape time from
-another thread is safe: the children are copied before they are read.
+threads keeps ``prometheus_client``'s locked metrics. A scrape may run on another thread:
+adding a child (the first count of new label values) and the scrape's copy of the children
+share a lock, because copying a dict can let another thread run midway (an allocation can
+start a garbage collection, and a finalizer can switch threads); counting with a kept
+child takes none.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from typing import Generic, TypeVar
@@ -66,6 +70,7 @@ class _Family(Collector, Generic[C]):
         self.documentation = documentation
         self.labelnames = tuple(labelnames)
         self._children: dict[tuple[str, ...], C] = {}
+        self._adding = threading.RLock()
         if registry is not None:
             registry.register(self)
 
@@ -75,8 +80,14 @@ class _Family(Collector, Generic[C]):
         if child is None:
             if len(values) != len(self.labelnames):
                 raise ValueError(f"{self.name} takes labels {self.labelnames}, got {values}")
-            child = self._children[values] = self._child()
+            with self._adding:
+                child = self._children.setdefault(values, self._child())
         return child
+
+    def _kept(self) -> list[tuple[tuple[str, ...], C]]:
+        """The children as they are now (for a scrape, whatever thread it runs on)."""
+        with self._adding:
+            return list(self._children.items())
 
     def _child(self) -> C:
         raise NotImplementedError
@@ -100,7 +111,7 @@ class LoopCounter(_Family[Count]):
 
     def collect(self) -> Iterator[Metric]:
         family = CounterMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for values, child in list(self._children.items()):
+        for values, child in self._kept():
             family.add_metric(list(values), child.value)
         yield family
 
@@ -133,7 +144,7 @@ class LoopHistogram(_Family[Observations]):
 
     def collect(self) -> Iterator[Metric]:
         family = HistogramMetricFamily(self.name, self.documentation, labels=self.labelnames)
-        for values, child in list(self._children.items()):
+        for values, child in self._kept():
             cumulative, buckets = 0, []
             for bound, count in zip(self.bounds, list(child.counts), strict=True):
                 cumulative += count
