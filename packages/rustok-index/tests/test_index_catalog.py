@@ -342,9 +342,10 @@ async def test_read_scopes_are_kept_per_tenant_context_and_locale(platform: Plat
     values["currency"] = "EUR"  # a read adds its own values to the dict it is given
     assert "currency" not in scope.params()
 
-    changed = dataclasses.replace(tenant, enabled_modules=tenant.enabled_modules - {"commerce"})
+    dropped = max(tenant.enabled_modules)  # whichever modules this environment installs
+    changed = dataclasses.replace(tenant, enabled_modules=tenant.enabled_modules - {dropped})
     other = queries.scope(changed, "de")
-    assert other is not scope and "commerce" in scope.modules and "commerce" not in other.modules
+    assert other is not scope and dropped in scope.modules and dropped not in other.modules
     assert other.params()["modules"] != scope.params()["modules"]
     for _ in range(2):
         with pytest.raises(Validation):
