@@ -26,8 +26,8 @@ import uuid
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import Any, NamedTuple
 
 import orjson
 from orjson import Fragment
@@ -61,7 +61,23 @@ TITLE_HIGHLIGHT = "StartSel=<mark>, StopSel=</mark>, HighlightAll=true"
 KEPT_SCOPES = 1024
 """Read scopes kept per process (per tenant context and asked locale; all dropped when full)."""
 
-SORTS = ("RELEVANCE", "PRICE_ASC", "PRICE_DESC", "NEWEST", "TITLE")
+
+class _Sort(NamedTuple):
+    keys: tuple[str, str]
+    """The sort key's SQL, then the product id (``{rank}``: the relevance expression)."""
+    kinds: tuple[str, str]
+    """How a cursor's values of those keys read back (see :func:`_decode`)."""
+    descending: bool
+
+
+CATALOG_SORTS: dict[str, _Sort] = {
+    "RELEVANCE": _Sort(("({rank})", "p.product_id"), ("float", "uuid"), True),
+    "PRICE_ASC": _Sort(("pr.min_price", "p.product_id"), ("int", "uuid"), False),
+    "PRICE_DESC": _Sort(("pr.min_price", "p.product_id"), ("int", "uuid"), True),
+    "NEWEST": _Sort(("p.listed_at", "p.product_id"), ("datetime", "uuid"), True),
+    "TITLE": _Sort(("p.title", "p.product_id"), ("str", "uuid"), False),
+}
+SORTS = tuple(CATALOG_SORTS)
 
 
 @dataclass(frozen=True)
@@ -73,13 +89,14 @@ class ReadScope:
     modules: tuple[str, ...]
     """Modules the tenant has enabled."""
 
-    falls_back: bool = field(init=False, compare=False)
-    """Whether rows may come in the default locale (the asked one is another)."""
-    _params: dict[str, Any] = field(init=False, compare=False, repr=False)
+    @property
+    def falls_back(self) -> bool:
+        """Whether rows may come in the default locale (the asked one is another)."""
+        return self.locale != self.fallback
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "falls_back", self.locale != self.fallback)
-        params = {
+    @cached_property
+    def _values(self) -> dict[str, Any]:
+        return {
             "tenant": self.tenant_id,
             "locale": self.locale,
             "fallback": self.fallback,
@@ -87,11 +104,10 @@ class ReadScope:
             "cfg_locale": config_name(self.locale),
             "cfg_fallback": config_name(self.fallback),
         }
-        object.__setattr__(self, "_params", params)
 
     def params(self) -> dict[str, Any]:
-        """The statement values every read names (a new dict: reads add their own)."""
-        return self._params.copy()
+        """The statement values every read names, made once per scope (a new dict: reads add their own)."""
+        return self._values.copy()
 
 
 def array_literal(values: Iterable[str]) -> str:
@@ -299,16 +315,6 @@ class _CatalogFilters:
     """A search text is given: rows must match it and carry its rank."""
 
 
-CATALOG_KEY_KINDS: dict[str, list[str]] = {
-    "NEWEST": ["datetime", "uuid"],
-    "TITLE": ["str", "uuid"],
-    "PRICE_ASC": ["int", "uuid"],
-    "PRICE_DESC": ["int", "uuid"],
-    "RELEVANCE": ["float", "uuid"],
-}
-"""How a catalog cursor's key values read back, per sort."""
-
-
 @lru_cache(maxsize=512)
 def _catalog_listing(
     falls_back: bool,
@@ -347,13 +353,9 @@ def _catalog_listing(
         where.append(_match("p", falls_back))
         rank = _rank("p", falls_back)
     filtered = bool(joins) or len(where) > scoped  # a cursor's keyset below is no filter
-    keys, descending = {
-        "NEWEST": (["p.listed_at", "p.product_id"], True),
-        "TITLE": (["p.title", "p.product_id"], False),
-        "PRICE_ASC": (["pr.min_price", "p.product_id"], False),
-        "PRICE_DESC": (["pr.min_price", "p.product_id"], True),
-        "RELEVANCE": ([f"({rank})", "p.product_id"], True),
-    }[sort]
+    chosen = CATALOG_SORTS[sort]
+    keys = [key.format(rank=rank) for key in chosen.keys]
+    descending = chosen.descending
     if after:
         if sort == "RELEVANCE":
             where.append(f"({rank}, p.product_id) < (CAST(:k0 AS real), :k1)")
@@ -529,13 +531,11 @@ class StorefrontQueries:
             params["tags"] = list(filters.tags)
         if filters.in_stock is not None:
             params["in_stock"] = filters.in_stock
-        ranked = filters.query is not None and bool(filters.query.strip())
-        if ranked:
-            assert filters.query is not None
+        if filters.query is not None and filters.query.strip():
             params["query"] = _search_text(filters.query)
         elif sort == "RELEVANCE":
             sort = "NEWEST"  # nothing to rank by: newest first
-        after_key = _decode(after, sort, CATALOG_KEY_KINDS[sort])
+        after_key = _decode(after, sort, CATALOG_SORTS[sort].kinds)
         if after_key is not None:
             params.update({f"k{n}": value for n, value in enumerate(after_key)})
         listing = _catalog_listing(
@@ -547,7 +547,7 @@ class StorefrontQueries:
                 category=filters.category_handle is not None,
                 tags=bool(filters.tags),
                 in_stock=filters.in_stock is not None,
-                ranked=ranked,
+                ranked="query" in params,
             ),
             sort,
             after_key is not None,
@@ -670,7 +670,7 @@ class StorefrontQueries:
         projection = listing.projection
         if render is None or rendered is None or listing.wrapped is None:
             rows = await self._reader.tuples(listing.sql, params)
-            return _page(rows, size, sort, projection, cursors, None, None, None)
+            return _page(rows, size, sort, projection, cursors)
         key = (render, listing.sql, orjson.dumps(params, option=orjson.OPT_SORT_KEYS))
         rendered.refresh()
         last = rendered.last_page(key)
@@ -830,9 +830,9 @@ def _page(
     sort: str,
     projection: shapes.Projection,
     cursors: bool,
-    render: Render | None,
-    rendered: RenderedRows | None,
-    known: dict[str, Fragment] | None,
+    render: Render | None = None,
+    rendered: RenderedRows | None = None,
+    known: dict[str, Fragment] | None = None,
 ) -> Page:
     """A page from rows of two sort-key columns and the row version, then the projection's columns
     (rendering: the version, whether it is ``known``, then the projection's columns).
