@@ -87,3 +87,106 @@ async def test_after_a_cancelled_read_the_next_lease_answers_through_its_cursor(
         cursor = connection.read_cursor(tuple_row)
         await cursor.execute("SELECT 1")
         assert await cursor.fetchall() == [(1,)]
+
+
+@pytest.fixture
+async def reads_of_one(rustok_database_url: str) -> AsyncIterator[ReadConnections]:
+    reads = ReadConnections(driver_conninfo(rustok_database_url), max_size=1)
+    yield reads
+    await reads.close()
+
+
+def pool_requests(reads: ReadConnections) -> int:
+    assert reads._pool is not None
+    return reads._pool.get_stats().get("requests_num", 0)
+
+
+async def test_consecutive_reads_reuse_the_kept_connection_without_asking_the_pool(
+    reads_of_one: ReadConnections,
+) -> None:
+    async with reads_of_one.connection() as first:
+        await first.execute("SELECT 1")
+    asked = pool_requests(reads_of_one)
+    for _ in range(5):
+        async with reads_of_one.connection() as again:
+            assert again is first
+            await again.execute("SELECT 1")
+    assert pool_requests(reads_of_one) == asked
+
+
+async def test_a_read_waiting_on_the_pool_gets_the_connection_when_the_holder_is_done(
+    reads_of_one: ReadConnections,
+) -> None:
+    """With every connection out, a read waits in the pool; the holder gives its connection there, not to the keep."""
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def holder() -> int:
+        async with reads_of_one.connection() as connection:
+            holding.set()
+            await release.wait()
+            return connection.info.backend_pid
+
+    async def waiter() -> int:
+        async with reads_of_one.connection() as connection:
+            cursor = connection.read_cursor(tuple_row)
+            await cursor.execute("SELECT pg_backend_pid()")
+            (row,) = await cursor.fetchall()
+            return int(row[0])
+
+    held = asyncio.create_task(holder())
+    await holding.wait()
+    waiting = asyncio.create_task(waiter())
+    await asyncio.sleep(0.1)
+    assert not waiting.done()
+    release.set()
+    async with asyncio.timeout(5):  # the pool's own timeout is 30 s
+        assert await waiting == await held
+
+
+async def test_kept_connections_go_back_to_the_pool_so_its_drain_replaces_them(
+    reads_of_one: ReadConnections,
+) -> None:
+    reads_of_one.KEEP_FOR = 0.05
+    async with reads_of_one.connection() as first:
+        await first.execute("SELECT 1")
+    assert reads_of_one._pool is not None
+    await reads_of_one._pool.drain()  # retires every connection, the kept one when it comes back
+    await asyncio.sleep(0.1)
+    async with asyncio.timeout(5), reads_of_one.connection() as second:
+        assert second is not first
+        await second.execute("SELECT 1")
+    assert first.closed
+
+
+async def test_a_broken_connection_is_not_kept(reads_of_one: ReadConnections, rustok_database_url: str) -> None:
+    async with reads_of_one.connection() as first:
+        pid = first.info.backend_pid
+    async with await psycopg.AsyncConnection.connect(driver_conninfo(rustok_database_url), autocommit=True) as admin:
+        await admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    await asyncio.sleep(0.1)
+
+    async def read_on_the_kept_connection() -> None:
+        async with reads_of_one.connection() as broken:
+            assert broken is first
+            await broken.execute("SELECT 1")
+
+    with pytest.raises(psycopg.OperationalError):
+        await read_on_the_kept_connection()
+    async with asyncio.timeout(5), reads_of_one.connection() as fresh:
+        assert fresh is not first
+        cursor = fresh.read_cursor(tuple_row)
+        await cursor.execute("SELECT 1")
+        assert await cursor.fetchall() == [(1,)]
+
+
+async def test_closing_closes_the_kept_connections_and_a_later_read_opens_again(
+    reads_of_one: ReadConnections,
+) -> None:
+    async with reads_of_one.connection() as first:
+        await first.execute("SELECT 1")
+    await reads_of_one.close()
+    assert first.closed
+    async with reads_of_one.connection() as reopened:
+        assert reopened is not first
+        await reopened.execute("SELECT 1")
