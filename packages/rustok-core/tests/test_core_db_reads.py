@@ -96,6 +96,13 @@ async def reads_of_one(rustok_database_url: str) -> AsyncIterator[ReadConnection
     await reads.close()
 
 
+@pytest.fixture
+async def reads_of_three(rustok_database_url: str) -> AsyncIterator[ReadConnections]:
+    reads = ReadConnections(driver_conninfo(rustok_database_url), max_size=3)
+    yield reads
+    await reads.close()
+
+
 def pool_requests(reads: ReadConnections) -> int:
     assert reads._pool is not None
     return reads._pool.get_stats().get("requests_num", 0)
@@ -190,3 +197,39 @@ async def test_closing_closes_the_kept_connections_and_a_later_read_opens_again(
     async with reads_of_one.connection() as reopened:
         assert reopened is not first
         await reopened.execute("SELECT 1")
+
+
+async def test_leases_asked_for_in_one_turn_start_together(reads_of_three: ReadConnections) -> None:
+    """Every lease asked for in a turn of the loop is given before any of their statements is sent."""
+    async with reads_of_three.connection() as warm:  # the pool opened: later leases need no I/O to start
+        await warm.execute("SELECT 1")
+    order: list[str] = []
+
+    async def read(name: str) -> None:
+        order.append(f"ask {name}")
+        async with reads_of_three.connection() as connection:
+            order.append(f"send {name}")
+            await connection.execute("SELECT 1")
+
+    await asyncio.gather(read("a"), read("b"), read("c"))
+    assert order[:3] == ["ask a", "ask b", "ask c"]
+    assert sorted(order[3:]) == ["send a", "send b", "send c"]
+
+
+async def test_a_turn_left_waiting_by_a_stopped_loop_does_not_hold_later_reads(reads_of_one: ReadConnections) -> None:
+    def stop_a_loop_with_a_turn_waiting() -> None:
+        async def ask_then_stop() -> None:
+            reads_of_one._turn()  # the turn's opening is scheduled for the loop's next round...
+            asyncio.get_running_loop().stop()  # ...which never comes
+            await asyncio.Event().wait()
+
+        loop = asyncio.new_event_loop()
+        with pytest.raises(RuntimeError, match="stopped before"):
+            loop.run_until_complete(ask_then_stop())
+        loop.close()
+
+    await asyncio.to_thread(stop_a_loop_with_a_turn_waiting)
+    async with asyncio.timeout(5), reads_of_one.connection() as connection:
+        cursor = connection.read_cursor(tuple_row)
+        await cursor.execute("SELECT 1")
+        assert await cursor.fetchall() == [(1,)]

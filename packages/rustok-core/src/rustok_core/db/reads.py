@@ -72,6 +72,7 @@ class _Lease:
 
     async def __aenter__(self) -> ReadConnection:
         reads = self._reads
+        await reads._turn()
         kept = reads._kept
         if kept and monotonic() < reads._return_at:
             self._pool = reads._pool
@@ -128,10 +129,34 @@ class ReadConnections:
         self._kept: list[ReadConnection] = []
         self._return_at = 0.0
         self._asking = 0
+        self._gate: asyncio.Future[None] | None = None
 
     def connection(self) -> _Lease:
         """A connection for one statement (``async with``); a broken or busy one (cancelled read) is not reused."""
         return _Lease(self)
+
+    def _turn(self) -> asyncio.Future[None]:
+        """Done on the event loop's next turn: the leases asked for in one turn start together.
+
+        Their statements then go out back to back. Sending a statement wakes the database
+        server's process; when its core is idle, that wake-up costs the sender far more
+        than the send itself (on this project's two-core benchmark machine, a virtual
+        machine, ~15 µs of CPU per statement more for 16 reads issued between ~50-150 µs
+        of other work each than for the same reads issued together). A turn's first send
+        wakes the core; the rest find it running.
+        """
+        loop = asyncio.get_running_loop()
+        gate = self._gate
+        if gate is None or gate.get_loop() is not loop:  # none yet, or one left by a loop that stopped
+            gate = self._gate = loop.create_future()
+            loop.call_soon(self._open_gate, gate)
+        return gate
+
+    def _open_gate(self, gate: asyncio.Future[None]) -> None:
+        if self._gate is gate:
+            self._gate = None
+        if not gate.done():
+            gate.set_result(None)
 
     async def _take(
         self,
