@@ -1532,6 +1532,19 @@ def fmt_ms(values: Sequence[float], q: float) -> str:
     return f"{percentile(values, q):.1f}" if values else "n/a"
 
 
+def partial_run(args: argparse.Namespace, http: HttpReport | None) -> str:
+    """`` (… only)`` naming the parts a run left out of the full benchmark, for the title."""
+    skip = {part.strip() for part in args.skip.split(",") if part.strip()}
+    ran = [] if "search" in skip else ["search at the database"]
+    if http is not None:
+        ran.append("HTTP phases " + ", ".join(phase.name for phase in http.phases))
+    if "http" not in skip and "lag" not in skip:
+        ran.append("write → index lag")
+    if not skip and not args.phases:
+        return ""
+    return " (" + "; ".join(ran) + " only)" if ran else " (seed only)"
+
+
 def render(
     *,
     args: argparse.Namespace,
@@ -1549,7 +1562,7 @@ def render(
 ) -> str:
     lines: list[str] = []
     add = lines.append
-    add(f"# Storefront benchmark, {started:%Y-%m-%d %H:%M} UTC")
+    add(f"# Storefront benchmark, {started:%Y-%m-%d %H:%M} UTC{partial_run(args, http)}")
     add("")
     add("Produced by `uv run python bench/storefront.py` (see its docstring for what each part does).")
     add("")
@@ -1943,7 +1956,8 @@ def main() -> None:
     RESULTS_DIR.mkdir(exist_ok=True)
     output = Path(args.output) if args.output else new_result_path(started)
     output.write_text(text)
-    update_results_index()
+    if output.resolve().parent == RESULTS_DIR.resolve():
+        update_results_index()
     print(text)
     print(f"written to {output}", file=sys.stderr)
 
