@@ -158,9 +158,7 @@ class ReadConnections:
         if not gate.done():
             gate.set_result(None)
 
-    async def _take(
-        self,
-    ) -> tuple[AsyncConnectionPool[ReadConnection], ReadConnection]:
+    async def _take(self) -> tuple[AsyncConnectionPool[ReadConnection], ReadConnection]:
         """A connection from the pool, after giving the kept ones back to it."""
         pool = self._pool or await self._open()
         await self._give_back_kept()
