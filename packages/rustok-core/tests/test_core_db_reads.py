@@ -216,6 +216,25 @@ async def test_leases_asked_for_in_one_turn_start_together(reads_of_three: ReadC
     assert sorted(order[3:]) == ["send a", "send b", "send c"]
 
 
+async def test_a_read_cancelled_while_its_turn_waits_leaves_the_others_of_that_turn_alone(
+    reads_of_three: ReadConnections,
+) -> None:
+    async def read(value: int) -> int:
+        async with reads_of_three.connection() as connection:
+            cursor = connection.read_cursor(tuple_row)
+            await cursor.execute("SELECT CAST(%(v)s AS int)", {"v": value})
+            ((answer,),) = await cursor.fetchall()
+            return int(answer)
+
+    first, cancelled, last = (asyncio.create_task(read(n)) for n in (1, 2, 3))
+    await asyncio.sleep(0)  # all three wait for the next turn
+    cancelled.cancel()
+    async with asyncio.timeout(5):
+        assert await first == 1
+        assert await last == 3
+    assert cancelled.cancelled()
+
+
 async def test_a_turn_left_waiting_by_a_stopped_loop_does_not_hold_later_reads(reads_of_one: ReadConnections) -> None:
     def stop_a_loop_with_a_turn_waiting() -> None:
         async def ask_then_stop() -> None:

@@ -129,7 +129,8 @@ class ReadConnections:
         self._kept: list[ReadConnection] = []
         self._return_at = 0.0
         self._asking = 0
-        self._gate: asyncio.Future[None] | None = None
+        self._waiting: list[asyncio.Future[None]] = []
+        self._waiting_loop: asyncio.AbstractEventLoop | None = None
 
     def connection(self) -> _Lease:
         """A connection for one statement (``async with``); a broken or busy one (cancelled read) is not reused."""
@@ -143,20 +144,26 @@ class ReadConnections:
         than the send itself (on this project's two-core benchmark machine, a virtual
         machine, ~15 µs of CPU per statement more for 16 reads issued between ~50-150 µs
         of other work each than for the same reads issued together). A turn's first send
-        wakes the core; the rest find it running.
+        wakes the core; the rest find it running. Each lease waits on a future of its own,
+        so cancelling one read leaves the others of its turn alone.
         """
         loop = asyncio.get_running_loop()
-        gate = self._gate
-        if gate is None or gate.get_loop() is not loop:  # none yet, or one left by a loop that stopped
-            gate = self._gate = loop.create_future()
-            loop.call_soon(self._open_gate, gate)
-        return gate
+        waiter = loop.create_future()
+        waiting = self._waiting
+        if waiting and self._waiting_loop is loop:
+            waiting.append(waiter)
+        else:  # the turn's first lease, or a turn left by a loop that stopped before its next round
+            waiting = self._waiting = [waiter]
+            self._waiting_loop = loop
+            loop.call_soon(self._start_turn, waiting)
+        return waiter
 
-    def _open_gate(self, gate: asyncio.Future[None]) -> None:
-        if self._gate is gate:
-            self._gate = None
-        if not gate.done():
-            gate.set_result(None)
+    def _start_turn(self, waiting: list[asyncio.Future[None]]) -> None:
+        if self._waiting is waiting:
+            self._waiting = []
+        for waiter in waiting:
+            if not waiter.done():  # not cancelled
+                waiter.set_result(None)
 
     async def _take(self) -> tuple[AsyncConnectionPool[ReadConnection], ReadConnection]:
         """A connection from the pool, after giving the kept ones back to it."""
