@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -18,6 +17,7 @@ from typing import Protocol, runtime_checkable
 import redis.asyncio
 
 from rustok_core.errors import RateLimited
+from rustok_core.lru import LRU
 
 
 @dataclass(frozen=True)
@@ -76,9 +76,8 @@ class MemoryRateLimiter:
         if max_keys < 1:
             raise ValueError("max_keys must be at least 1")
         self._clock = clock
-        self._max_keys = max_keys
         # key -> (tokens, when they were counted)
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._buckets: LRU[str, tuple[float, float]] = LRU(max_keys)
 
     def __len__(self) -> int:
         return len(self._buckets)
@@ -98,10 +97,7 @@ class MemoryRateLimiter:
             decision = RateDecision(True, math.floor(tokens + _EPSILON), 0.0)
         else:
             decision = RateDecision(False, math.floor(tokens + _EPSILON), (cost - tokens) / refill_per_second)
-        self._buckets[key] = (tokens, now)
-        self._buckets.move_to_end(key)
-        while len(self._buckets) > self._max_keys:
-            self._buckets.popitem(last=False)
+        self._buckets.put(key, (tokens, now))
         return decision
 
 

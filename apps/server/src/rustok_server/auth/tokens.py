@@ -12,13 +12,13 @@ import os
 import secrets
 import time
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
 import jwt
 
 from rustok_core.errors import BootError, Unauthenticated
+from rustok_core.lru import LRU
 from rustok_core.settings import Settings
 
 ALGORITHM = "HS256"
@@ -67,8 +67,7 @@ class TokenSigner:
         self.key = key
         self.issuer = issuer
         self.ttl = ttl
-        self._verified: OrderedDict[str, AccessClaims] = OrderedDict()
-        self._remember = remember
+        self._verified: LRU[str, AccessClaims] = LRU(remember)
 
     def issue(self, *, user_id: uuid.UUID, tenant_id: uuid.UUID, session_id: uuid.UUID | None) -> tuple[str, int]:
         now = int(time.time())
@@ -87,13 +86,10 @@ class TokenSigner:
         known = self._verified.get(token)
         if known is not None:
             if known.expires_at > time.time():
-                self._verified.move_to_end(token)
                 return known
-            del self._verified[token]
+            self._verified.pop(token)
         claims = self._decode(token)
-        self._verified[token] = claims
-        if len(self._verified) > self._remember:
-            self._verified.popitem(last=False)
+        self._verified.put(token, claims)
         return claims
 
     def _decode(self, token: str) -> AccessClaims:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +45,7 @@ from rustok_core.context import RequestContext, request_context
 from rustok_core.errors import ErrorCode
 from rustok_core.graphql import CacheableRequest, GraphQLAnswer
 from rustok_core.interfaces import GraphQLResponder
+from rustok_core.lru import LRU
 from rustok_core.settings import GraphQLSettings
 from rustok_server.graphql.cacheable import CachePolicy
 from rustok_server.graphql.errors import GRAPHQL_PARSE_FAILED, format_error
@@ -100,7 +100,7 @@ class PreparedDocument:
     operations: dict[str | None, OperationType]
     cost_errors: list[GraphQLError] | None = None
     """Cached cost verdict for documents without variables (``None``: not checked yet)."""
-    cost_by_variables: OrderedDict[bytes, list[GraphQLError]] = field(default_factory=OrderedDict)
+    cost_by_variables: LRU[bytes, list[GraphQLError]] = field(default_factory=lambda: LRU(COST_VERDICTS_PER_DOCUMENT))
     """Recent cost verdicts of a document with variables, by the variables' JSON."""
     cacheable: dict[str | None, OperationDefinitionNode | None] = field(default_factory=dict)
     """Per operation name: the operation when the responder may answer it, else ``None``."""
@@ -114,31 +114,6 @@ class PreparedDocument:
             assert self.document is not None
             self.digest = hashlib.blake2b(print_ast(self.document).encode(), digest_size=16).hexdigest()
         return self.digest
-
-
-class DocumentCache:
-    """A bounded LRU of prepared documents keyed by query text."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[str, PreparedDocument] = OrderedDict()
-
-    def get(self, query: str) -> PreparedDocument | None:
-        item = self._items.get(query)
-        if item is not None:
-            self._items.move_to_end(query)
-        return item
-
-    def put(self, query: str, prepared: PreparedDocument) -> None:
-        if self.capacity <= 0:
-            return
-        self._items[query] = prepared
-        self._items.move_to_end(query)
-        while len(self._items) > self.capacity:
-            self._items.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 class GraphQLEndpoint:
@@ -158,7 +133,7 @@ class GraphQLEndpoint:
         self.debug = debug
         self.responder = responder if policy is not None else None
         self.policy = policy
-        self.cache = DocumentCache(settings.document_cache_size)
+        self.cache: LRU[str, PreparedDocument] = LRU(settings.document_cache_size)
         # Metric children bound once: a label lookup costs about as much as a cache hit.
         self._document_hits = metrics.graphql_document_cache.labels("hit")
         self._document_misses = metrics.graphql_document_cache.labels("miss")
@@ -213,11 +188,7 @@ class GraphQLEndpoint:
         errors = verdicts.get(key)
         if errors is None:
             errors = cost_errors(self.schema, prepared.document, self.settings.max_cost, variables)
-            verdicts[key] = errors
-            if len(verdicts) > COST_VERDICTS_PER_DOCUMENT:
-                verdicts.popitem(last=False)
-        else:
-            verdicts.move_to_end(key)
+            verdicts.put(key, errors)
         return errors
 
     def cacheable_operation(

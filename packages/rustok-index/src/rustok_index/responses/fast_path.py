@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,6 +27,7 @@ import orjson
 from graphql import get_argument_values, get_variable_values
 
 from rustok_core.graphql import CacheableRequest
+from rustok_core.lru import LRU
 from rustok_index.responses.metrics import ResponseMetrics
 from rustok_index.responses.plan import Fallback, NotPlannable, OperationPlan, Read, compile_operation
 
@@ -71,19 +71,16 @@ class FastPath:
             key = orjson.dumps(given, option=orjson.OPT_SORT_KEYS) if given else b""
         except TypeError:  # not JSON-like (not from a request body): coerce, do not keep
             key = None
-        memo: OrderedDict[bytes, _Reads | str] = request.memo.setdefault(
-            f"fast-path-reads:{request.operation_name}", OrderedDict()
+        memo: LRU[bytes, _Reads | str] = request.memo.setdefault(
+            f"fast-path-reads:{request.operation_name}", LRU(REMEMBERED_VARIABLE_SETS)
         )
         if key is not None:
             found = memo.get(key)
             if found is not None:
-                memo.move_to_end(key)
                 return found
         prepared = self._coerce(request, plan)
         if key is not None and len(key) <= MAX_REMEMBERED_VARIABLES_BYTES:
-            memo[key] = prepared
-            if len(memo) > REMEMBERED_VARIABLE_SETS:
-                memo.popitem(last=False)
+            memo.put(key, prepared)
         return prepared
 
     @staticmethod

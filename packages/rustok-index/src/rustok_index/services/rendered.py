@@ -27,10 +27,11 @@ age rule: a known version is never older than the store.
 from __future__ import annotations
 
 import time
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
+
+from rustok_core.lru import LRU
 
 MAX_AGE_SECONDS = 600.0
 """No entry is kept longer (see the module's docstring)."""
@@ -58,7 +59,7 @@ class RenderedRows:
         self._clock = clock
         self._young: dict[Hashable, Any] = {}
         self._old: dict[Hashable, Any] = {}
-        self._pages: OrderedDict[Hashable, LastPage] = OrderedDict()
+        self._pages: LRU[Hashable, LastPage] = LRU(LAST_PAGES)
         self._born = clock()
         self.served = 0
         """Rows answered by reads that render (counted by the reads)."""
@@ -92,16 +93,10 @@ class RenderedRows:
 
     def last_page(self, key: Hashable) -> LastPage | None:
         """The last page kept for a listing (selection, statement, values), or ``None``."""
-        page = self._pages.get(key)
-        if page is not None:
-            self._pages.move_to_end(key)
-        return page
+        return self._pages.get(key)
 
     def keep_page(self, key: Hashable, page: LastPage) -> None:
-        self._pages[key] = page
-        self._pages.move_to_end(key)
-        if len(self._pages) > LAST_PAGES:
-            self._pages.popitem(last=False)
+        self._pages.put(key, page)
 
     def __len__(self) -> int:
         return len(self._young) + len(self._old)
